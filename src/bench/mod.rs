@@ -1,0 +1,1 @@
+//! `tinct bench`: speed and accuracy measurements against named peers, run side by side.

@@ -1,0 +1,7 @@
+//! Colour science: colourspaces (primaries, white, transfer), YCbCr, XYZ, CIELAB, ΔE2000 and the
+//! QC metrics. Pixels in memory are scene-linear Rec.709/sRGB primaries, D65, unless a type says
+//! otherwise.
+
+mod space;
+
+pub use space::Colorspace;

@@ -1,0 +1,1 @@
+//! Background jobs: worker processes, run directories, `job.json` state machine, queue.

@@ -1,0 +1,1 @@
+//! The experiments journal `notes/experiments.md`: append-only, locked, parsed back.

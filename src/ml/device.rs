@@ -1,0 +1,39 @@
+//! Which libtorch we linked and which device we compute on.
+
+/// libtorch version baked in at build time from the wheel's `torch/version.py`.
+pub const LIBTORCH_VERSION: &str = env!("TINCT_LIBTORCH_VERSION");
+
+/// `tinct --version` text: our version, libtorch's, and whether CUDA is usable here.
+pub fn version_text() -> String {
+    let cuda = if tch::Cuda::is_available() {
+        format!("CUDA available ({} device(s), cuDNN {})", tch::Cuda::device_count(), tch::Cuda::cudnn_is_available())
+    } else {
+        "CUDA not available (CPU only)".to_owned()
+    };
+    format!("tinct {}\nlibtorch {LIBTORCH_VERSION}\n{cuda}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Pick the compute device: `auto` = first CUDA device if usable, else CPU. Logs the choice,
+/// because a silently CPU-bound training run is the classic libtorch mistake.
+pub fn select(pref: &str) -> anyhow::Result<tch::Device> {
+    let dev = match pref {
+        "auto" | "" => tch::Device::cuda_if_available(),
+        "cpu" => tch::Device::Cpu,
+        s if s == "cuda" || s.starts_with("cuda:") => {
+            anyhow::ensure!(tch::Cuda::is_available(), "device '{s}' requested but CUDA is not available");
+            let idx = s.strip_prefix("cuda:").map(str::parse).transpose()?.unwrap_or(0);
+            tch::Device::Cuda(idx)
+        }
+        other => anyhow::bail!("unknown device '{other}' (use auto, cpu, cuda or cuda:N)"),
+    };
+    eprintln!("torch device: {}", describe(dev));
+    Ok(dev)
+}
+
+pub fn describe(dev: tch::Device) -> String {
+    match dev {
+        tch::Device::Cpu => format!("cpu ({} threads; CUDA not in use)", tch::get_num_threads()),
+        tch::Device::Cuda(i) => format!("cuda:{i}"),
+        other => format!("{other:?}"),
+    }
+}

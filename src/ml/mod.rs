@@ -1,0 +1,3 @@
+//! The chroma network, patch sampling, training loop, checkpoints and tiled inference (tch).
+
+pub mod device;

@@ -1,0 +1,1 @@
+//! The SOP: schema (`sop/*.toml`) and the checklist state machine.

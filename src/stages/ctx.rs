@@ -1,0 +1,108 @@
+//! What a stage gets to run: the project, its effective config, a run directory to write into,
+//! a metrics sink, a log, a cancellation flag and the torch device. The same context serves a
+//! foreground `tinct run X` and a detached worker.
+
+use crate::fsx;
+use crate::project::{Config, Project};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Inclusive source-frame range from `--frames A-B`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameRange {
+    pub first: i64,
+    pub last: i64,
+}
+
+impl std::str::FromStr for FrameRange {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        let parse = |v: &str| v.trim().parse::<i64>().map_err(|_| anyhow::anyhow!("bad frame range '{s}' (expected A-B or N)"));
+        // Split on the '-' that separates two numbers (allow a leading minus on the first).
+        let (a, b) = match s[1..].find('-') {
+            Some(i) => (parse(&s[..i + 1])?, parse(&s[i + 2..])?),
+            None => (parse(s)?, parse(s)?),
+        };
+        anyhow::ensure!(a <= b, "bad frame range '{s}': first frame after last");
+        Ok(FrameRange { first: a, last: b })
+    }
+}
+
+impl FrameRange {
+    pub fn contains(&self, f: i64) -> bool {
+        (self.first..=self.last).contains(&f)
+    }
+}
+
+pub struct Ctx {
+    pub project: Project,
+    /// The effective config of this run (project config + `--set` overrides).
+    pub config: Config,
+    /// `runs/<id>/`; `artifacts/` inside it exists.
+    pub run_dir: PathBuf,
+    pub frames: Option<FrameRange>,
+    /// Redo outputs that already exist.
+    pub force: bool,
+    /// Set on SIGTERM / cancel: stages check it between units of work and save what they can.
+    pub cancel: Arc<AtomicBool>,
+    /// Print progress lines to stderr (foreground runs).
+    pub verbose: bool,
+}
+
+impl Ctx {
+    pub fn new(project: Project, config: Config, run_dir: PathBuf) -> anyhow::Result<Ctx> {
+        std::fs::create_dir_all(run_dir.join("artifacts"))?;
+        Ok(Ctx {
+            project,
+            config,
+            run_dir,
+            frames: None,
+            force: false,
+            cancel: Arc::new(AtomicBool::new(false)),
+            verbose: false,
+        })
+    }
+
+    pub fn artifacts(&self) -> PathBuf {
+        self.run_dir.join("artifacts")
+    }
+
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Append one metrics record to `metrics.jsonl`; `"t"` (unix ms) is added.
+    pub fn metric(&self, mut record: serde_json::Value) -> anyhow::Result<()> {
+        if let Some(obj) = record.as_object_mut() {
+            obj.insert("t".into(), serde_json::json!(chrono::Utc::now().timestamp_millis()));
+        }
+        let mut line = serde_json::to_vec(&record)?;
+        line.push(b'\n');
+        fsx::append(&self.run_dir.join("metrics.jsonl"), &line)?;
+        Ok(())
+    }
+
+    /// Append a human line to `log.txt` (and echo it when running in the foreground).
+    pub fn log(&self, msg: impl AsRef<str>) {
+        let msg = msg.as_ref();
+        let line = format!("{} {msg}\n", chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
+        let _ = fsx::append(&self.run_dir.join("log.txt"), line.as_bytes());
+        if self.verbose {
+            eprintln!("{msg}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_ranges_parse() {
+        assert_eq!("10-20".parse::<FrameRange>().unwrap(), FrameRange { first: 10, last: 20 });
+        assert_eq!("7".parse::<FrameRange>().unwrap(), FrameRange { first: 7, last: 7 });
+        assert_eq!("-5-3".parse::<FrameRange>().unwrap(), FrameRange { first: -5, last: 3 });
+        assert!("20-10".parse::<FrameRange>().is_err());
+    }
+}

@@ -1,0 +1,69 @@
+//! The pipeline stages. Each is `run(&Ctx) -> Outcome`: pure computation plus files, callable
+//! from the CLI, a detached worker or a test, never touching the terminal.
+
+mod ctx;
+
+pub use ctx::{Ctx, FrameRange};
+
+use std::path::PathBuf;
+
+/// What a stage reports when it ends well.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Outcome {
+    /// One line for the operator ("offset 12 (confidence 0.97)").
+    pub summary: String,
+    /// Files written (operator-facing outputs first).
+    pub outputs: Vec<PathBuf>,
+    /// Numbers worth keeping in `job.json` and the journal.
+    pub metrics: serde_json::Value,
+}
+
+/// Every stage `tinct run` knows, in SOP order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    Sync,
+    Suggest,
+    Curate,
+    Align,
+    Prep,
+    Train,
+    Infer,
+    Matchgrade,
+    Compare,
+}
+
+impl Stage {
+    pub fn id(self) -> &'static str {
+        match self {
+            Stage::Sync => "sync",
+            Stage::Suggest => "suggest",
+            Stage::Curate => "curate",
+            Stage::Align => "align",
+            Stage::Prep => "prep",
+            Stage::Train => "train",
+            Stage::Infer => "infer",
+            Stage::Matchgrade => "matchgrade",
+            Stage::Compare => "compare",
+        }
+    }
+
+    /// Stages that want the GPU queue to themselves (one at a time per GPU by default).
+    pub fn uses_gpu(self) -> bool {
+        matches!(self, Stage::Train | Stage::Infer)
+    }
+
+    /// Run the stage in this process.
+    pub fn run(self, _ctx: &Ctx) -> anyhow::Result<Outcome> {
+        match self {
+            other => anyhow::bail!("stage '{}' is not available in this build yet", other.id()),
+        }
+    }
+}
+
+impl std::str::FromStr for Stage {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        <Stage as clap::ValueEnum>::from_str(s, true).map_err(|_| anyhow::anyhow!("unknown stage '{s}'"))
+    }
+}

@@ -1,0 +1,1 @@
+//! CPU, memory, disk and GPU (NVML) sampling into ring buffers.

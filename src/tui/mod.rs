@@ -1,0 +1,1 @@
+//! The operator console: one state struct, one event channel, pure render functions.
