@@ -8,6 +8,7 @@ pub mod cli;
 pub mod color;
 pub mod demo;
 pub mod fsx;
+pub mod grade;
 pub mod jobs;
 pub mod journal;
 pub mod media;

@@ -3,6 +3,16 @@
 
 mod ctx;
 
+pub mod align;
+pub mod compare;
+pub mod curate;
+pub mod infer;
+pub mod matchgrade;
+pub mod prep;
+pub mod suggest;
+pub mod sync;
+pub mod train;
+
 pub use ctx::{Ctx, FrameRange};
 
 use std::path::PathBuf;
@@ -54,9 +64,17 @@ impl Stage {
     }
 
     /// Run the stage in this process.
-    pub fn run(self, _ctx: &Ctx) -> anyhow::Result<Outcome> {
+    pub fn run(self, ctx: &Ctx) -> anyhow::Result<Outcome> {
         match self {
-            other => anyhow::bail!("stage '{}' is not available in this build yet", other.id()),
+            Stage::Sync => sync::run(ctx),
+            Stage::Suggest => suggest::run(ctx),
+            Stage::Curate => curate::run(ctx),
+            Stage::Align => align::run(ctx),
+            Stage::Prep => prep::run(ctx),
+            Stage::Train => train::run(ctx),
+            Stage::Infer => infer::run(ctx),
+            Stage::Matchgrade => matchgrade::run(ctx),
+            Stage::Compare => compare::run(ctx),
         }
     }
 }

@@ -1,0 +1,7 @@
+//! Stage `curate`.
+
+use super::{Ctx, Outcome};
+
+pub fn run(_ctx: &Ctx) -> anyhow::Result<Outcome> {
+    anyhow::bail!("stage 'curate' is not available in this build yet")
+}

@@ -1,0 +1,7 @@
+//! Stage `prep`.
+
+use super::{Ctx, Outcome};
+
+pub fn run(_ctx: &Ctx) -> anyhow::Result<Outcome> {
+    anyhow::bail!("stage 'prep' is not available in this build yet")
+}

@@ -1,0 +1,7 @@
+//! Stage `suggest`.
+
+use super::{Ctx, Outcome};
+
+pub fn run(_ctx: &Ctx) -> anyhow::Result<Outcome> {
+    anyhow::bail!("stage 'suggest' is not available in this build yet")
+}

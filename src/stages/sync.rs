@@ -1,0 +1,7 @@
+//! Stage `sync`.
+
+use super::{Ctx, Outcome};
+
+pub fn run(_ctx: &Ctx) -> anyhow::Result<Outcome> {
+    anyhow::bail!("stage 'sync' is not available in this build yet")
+}

@@ -1,0 +1,7 @@
+//! Stage `train`.
+
+use super::{Ctx, Outcome};
+
+pub fn run(_ctx: &Ctx) -> anyhow::Result<Outcome> {
+    anyhow::bail!("stage 'train' is not available in this build yet")
+}
