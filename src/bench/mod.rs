@@ -1,1 +1,36 @@
-//! `tinct bench`: speed and accuracy measurements against named peers, run side by side.
+//! `tinct bench`: speed and accuracy measurements against named peers, run side by side in the
+//! same process invocation so the ratio is meaningful on whatever machine runs it.
+
+pub mod align;
+pub mod console;
+pub mod grade;
+pub mod io;
+pub mod jobs;
+pub mod ml;
+
+use std::path::PathBuf;
+
+pub struct BenchOpts {
+    /// `../shared/footage`-style folder: `blender-cc0/*.exr`, `vtest/vtest.NNNN.jpg`.
+    pub footage: PathBuf,
+    pub quick: bool,
+}
+
+/// The footage folder: explicit, `$TINCT_FOOTAGE`, or `../shared/footage` beside the checkout.
+pub fn footage_dir(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    let candidates = explicit
+        .into_iter()
+        .chain(std::env::var_os("TINCT_FOOTAGE").map(PathBuf::from))
+        .chain([PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/footage"))]);
+    for c in candidates {
+        if c.join("blender-cc0").is_dir() || c.join("vtest").is_dir() {
+            return Ok(c);
+        }
+    }
+    anyhow::bail!("footage folder not found: pass --footage DIR or set TINCT_FOOTAGE")
+}
+
+/// The Python interpreter that has the peers (OpenImageIO, cv2, torch): `$TINCT_PYTHON` or python3.
+pub fn python() -> String {
+    std::env::var("TINCT_PYTHON").unwrap_or_else(|_| "python3".into())
+}

@@ -23,17 +23,28 @@ impl Default for TrainConfig {
     }
 }
 
+/// Output settings shared by every render (ML inference and the MatchGrade baseline).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct InferConfig {
-    /// Output colourspace id (see `color::Colorspace`).
+    /// Output colourspace id (see `color::Colorspace`), e.g. `p3-d65`, `linear-rec709`, `acescg`.
     pub colorspace: String,
     /// exr | dpx | tiff
     pub format: String,
+    /// EXR compression: zip | piz | none.
+    pub exr_compression: String,
+    /// Picture area kept, in source pixels: [x, y, width, height]; empty = whole frame.
+    /// Removes sprocket holes and the optical sound track.
+    pub crop: Vec<usize>,
 }
 
 impl Default for InferConfig {
     fn default() -> Self {
-        Self { colorspace: "p3-d65".into(), format: "exr".into() }
+        Self {
+            colorspace: "p3-d65".into(),
+            format: "exr".into(),
+            exr_compression: "zip".into(),
+            crop: Vec::new(),
+        }
     }
 }

@@ -1,0 +1,7 @@
+//! `tinct bench grade`.
+
+use super::BenchOpts;
+
+pub fn run(_opts: &BenchOpts) -> anyhow::Result<()> {
+    anyhow::bail!("benchmark 'grade' is not available in this build yet")
+}

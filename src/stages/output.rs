@@ -1,0 +1,86 @@
+//! Writing rendered frames the way the operator configured (`[infer]`): picture-area crop,
+//! output colourspace, file format. Shared by the ML render and the MatchGrade baseline so both
+//! deliver identical framing and encoding.
+
+use crate::color::Colorspace;
+use crate::media::{self, Image, WriteOptions};
+use crate::project::config::InferConfig;
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+
+/// Resolved output settings.
+#[derive(Clone, Debug)]
+pub struct OutputSpec {
+    pub colorspace: Colorspace,
+    /// File extension without the dot: exr | dpx | tif.
+    pub ext: &'static str,
+    pub options: WriteOptions,
+    pub crop: Option<[usize; 4]>,
+}
+
+impl OutputSpec {
+    pub fn from_config(c: &InferConfig) -> anyhow::Result<OutputSpec> {
+        let colorspace: Colorspace =
+            c.colorspace.parse().with_context(|| "config key infer.colorspace")?;
+        let (ext, half, bits) = match c.format.as_str() {
+            "exr" => ("exr", true, 16),
+            "dpx" => ("dpx", false, 10),
+            "tiff" | "tif" => ("tif", false, 16),
+            other => anyhow::bail!("config key infer.format: unknown format '{other}' (exr, dpx, tiff)"),
+        };
+        anyhow::ensure!(
+            matches!(c.exr_compression.as_str(), "zip" | "piz" | "none"),
+            "config key infer.exr-compression: '{}' (zip, piz, none)",
+            c.exr_compression
+        );
+        let crop = match c.crop.as_slice() {
+            [] => None,
+            [x, y, w, h] if *w > 0 && *h > 0 => Some([*x, *y, *w, *h]),
+            other => anyhow::bail!("config key infer.crop: expected [x, y, width, height], got {other:?}"),
+        };
+        let options = WriteOptions { colorspace, half, compression: c.exr_compression.clone(), bits };
+        Ok(OutputSpec { colorspace, ext, options, crop })
+    }
+
+    /// `<dir>/<stem>.<frame:04>.<ext>`: file names carry the source frame number.
+    pub fn frame_path(&self, dir: &Path, stem: &str, frame: i64) -> PathBuf {
+        dir.join(format!("{stem}.{frame:04}.{}", self.ext))
+    }
+
+    /// Crop to the picture area (if configured) and write `img` (linear Rec.709) atomically.
+    pub fn write(&self, path: &Path, img: &Image) -> anyhow::Result<()> {
+        let cropped;
+        let img = match self.crop {
+            Some([x, y, w, h]) => {
+                anyhow::ensure!(
+                    x + w <= img.width && y + h <= img.height,
+                    "config key infer.crop [{x}, {y}, {w}, {h}] lies outside the {}x{} frame",
+                    img.width,
+                    img.height
+                );
+                cropped = img.crop(x, y, w, h);
+                &cropped
+            }
+            None => img,
+        };
+        media::write(path, img, &self.options).with_context(|| format!("writing {}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_format_names_the_key() {
+        let c = InferConfig { format: "mov".into(), ..Default::default() };
+        let e = OutputSpec::from_config(&c).unwrap_err().to_string();
+        assert!(e.contains("infer.format") && e.contains("mov"), "{e}");
+    }
+
+    #[test]
+    fn frame_names_carry_the_source_frame() {
+        let s = OutputSpec::from_config(&InferConfig::default()).unwrap();
+        assert_eq!(s.frame_path(Path::new("out"), "render", 1042), PathBuf::from("out/render.1042.exr"));
+    }
+}
