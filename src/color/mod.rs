@@ -3,7 +3,13 @@
 //! otherwise.
 
 mod convert;
+pub mod matrix;
+pub mod primaries;
 mod space;
+pub mod transfer;
 
-pub use convert::{convert_image, from_linear, to_linear};
+pub use convert::{
+    Conversion, convert_image, from_linear, matrix_from_rec709, matrix_to_rec709, to_linear,
+};
 pub use space::Colorspace;
+pub use transfer::Transfer;

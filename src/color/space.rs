@@ -1,5 +1,7 @@
 //! Named colourspaces.
 
+use super::primaries::{self, Chromaticities};
+use super::transfer::Transfer;
 use std::fmt;
 use std::str::FromStr;
 
@@ -69,13 +71,39 @@ impl Colorspace {
 
     /// True for spaces whose values are proportional to light.
     pub fn is_linear(self) -> bool {
-        matches!(
-            self,
+        self.transfer() == Transfer::Linear
+    }
+}
+
+impl Colorspace {
+    /// Primaries and white point.
+    pub fn chromaticities(self) -> Chromaticities {
+        match self {
             Colorspace::LinearRec709
-                | Colorspace::LinearRec2020
-                | Colorspace::Aces2065_1
-                | Colorspace::AcesCg
-        )
+            | Colorspace::Srgb
+            | Colorspace::Rec709
+            | Colorspace::Cineon => primaries::REC709,
+            Colorspace::Rec2020 | Colorspace::LinearRec2020 => primaries::REC2020,
+            Colorspace::DciP3 => primaries::P3_DCI,
+            Colorspace::P3D65 | Colorspace::DisplayP3 => primaries::P3_D65,
+            Colorspace::Aces2065_1 => primaries::AP0,
+            Colorspace::AcesCg | Colorspace::AcesCct => primaries::AP1,
+        }
+    }
+
+    /// How encoded values relate to linear light.
+    pub fn transfer(self) -> Transfer {
+        match self {
+            Colorspace::LinearRec709
+            | Colorspace::LinearRec2020
+            | Colorspace::Aces2065_1
+            | Colorspace::AcesCg => Transfer::Linear,
+            Colorspace::Srgb | Colorspace::DisplayP3 => Transfer::Srgb,
+            Colorspace::Rec709 | Colorspace::Rec2020 => Transfer::Gamma(2.4),
+            Colorspace::DciP3 | Colorspace::P3D65 => Transfer::Gamma(2.6),
+            Colorspace::AcesCct => Transfer::AcesCct,
+            Colorspace::Cineon => Transfer::Cineon,
+        }
     }
 }
 
