@@ -1,8 +1,16 @@
 //! A project folder: `tinct.toml`, its layout on disk, discovery and `--set` overrides.
 
 pub mod config;
+mod discover;
+mod error;
+mod init;
+mod overrides;
 
 pub use config::Config;
+pub use discover::{find_root, resolve_root};
+pub use error::ConfigError;
+pub use init::{InitOptions, JOURNAL_TEMPLATE, init, init_with};
+pub use overrides::apply as apply_overrides;
 
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -23,19 +31,43 @@ pub mod layout {
     pub const PIPELINE: [&str; 5] = [CURATION, ALIGNMENT, TRAINING, INFERENCE, MATCHGRADE];
 }
 
-/// An opened project: where it lives and its configuration.
+/// An opened project: where it lives and its configuration. Opened through [`open`], `config`
+/// is the *effective* config: `tinct.toml` plus this command's `--set` overrides.
 #[derive(Clone, Debug)]
 pub struct Project {
     pub root: PathBuf,
     pub config: Config,
 }
 
+/// Open the project of a command: `explicit` (`-p DIR`) or the nearest `tinct.toml` upward from
+/// the current folder, with `set` (`--set key.path=value`) applied.
+pub fn open(explicit: Option<&Path>, set: &[String]) -> anyhow::Result<Project> {
+    let root = resolve_root(explicit)?;
+    let mut project = Project::load(&root)?;
+    project.config = overrides::apply(&project.config, set)?;
+    Ok(project)
+}
+
+/// Parse `tinct.toml` text; errors name `path`, line, column and key.
+pub fn parse_config(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    toml::from_str(text).map_err(|e| ConfigError::from_toml(path, text, &e))
+}
+
+/// The whole config as `tinct.toml` text, every key written out with its value.
+pub fn config_file_text(config: &Config) -> anyhow::Result<String> {
+    let body = toml::to_string_pretty(config).context("cannot serialise the config")?;
+    Ok(format!(
+        "# tinct project configuration: every stage's parameters, with their defaults.\n\
+         # Override one value for one command with `--set section.key=value`.\n\n{body}"
+    ))
+}
+
 impl Project {
-    /// Open the project whose `tinct.toml` is in `root`.
+    /// Open the project whose `tinct.toml` is in `root` (no overrides).
     pub fn load(root: &Path) -> anyhow::Result<Project> {
         let path = root.join(CONFIG_FILE);
-        let text = std::fs::read_to_string(&path).with_context(|| format!("{}: cannot read project config", path.display()))?;
-        let config: Config = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let text = crate::fsx::read_to_string(&path)?;
+        let config = parse_config(&path, &text)?;
         Ok(Project { root: root.to_path_buf(), config })
     }
 
@@ -50,5 +82,53 @@ impl Project {
 
     pub fn journal_path(&self) -> PathBuf {
         self.root.join(layout::JOURNAL)
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.root.join(layout::STATE_DIR)
+    }
+
+    /// The effective config (with this command's overrides) as TOML text.
+    pub fn effective_config_toml(&self) -> anyhow::Result<String> {
+        config_file_text(&self.config)
+    }
+
+    /// Save the effective config as `<run_dir>/config.toml` (atomically) and return its path.
+    pub fn save_effective_config(&self, run_dir: &Path) -> anyhow::Result<PathBuf> {
+        let path = run_dir.join("config.toml");
+        crate::fsx::write_atomic(&path, self.effective_config_toml()?.as_bytes())?;
+        Ok(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_round_trips_through_its_file_text() {
+        let text = config_file_text(&Config::default()).unwrap();
+        assert_eq!(parse_config(Path::new("tinct.toml"), &text).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn open_finds_project_upward_and_applies_overrides() {
+        let tmp = tempfile::tempdir().unwrap();
+        init(tmp.path(), "s.%04d.exr", "r.%04d.exr", 0, false).unwrap();
+        let deep = tmp.path().join(layout::ALIGNMENT);
+        assert_eq!(find_root(&deep).unwrap(), tmp.path());
+        let p = open(Some(tmp.path()), &["train.steps=7".into()]).unwrap();
+        assert_eq!(p.config.train.steps, 7);
+        let run = tmp.path().join("runs/x");
+        let saved = p.save_effective_config(&run).unwrap();
+        let back = parse_config(&saved, &std::fs::read_to_string(&saved).unwrap()).unwrap();
+        assert_eq!(back.train.steps, 7);
+    }
+
+    #[test]
+    fn open_without_project_says_how_to_make_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let e = open(Some(tmp.path()), &[]).unwrap_err().to_string();
+        assert!(e.contains("tinct init"), "{e}");
     }
 }

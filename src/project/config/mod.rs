@@ -42,7 +42,7 @@ pub struct ProjectSection {
 }
 
 /// The faded/monochrome scan.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SequenceSection {
     /// Frame-sequence pattern relative to the project, e.g. `footage/src/reel1.%04d.exr`.
@@ -52,11 +52,23 @@ pub struct SequenceSection {
 }
 
 /// The colour reference (video transfer, another print).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ReferenceSection {
     pub pattern: String,
     pub colorspace: String,
     /// reference frame = source frame + offset.
     pub offset: i64,
+}
+
+impl Default for SequenceSection {
+    fn default() -> Self {
+        Self { pattern: String::new(), colorspace: "auto".into() }
+    }
+}
+
+impl Default for ReferenceSection {
+    fn default() -> Self {
+        Self { pattern: String::new(), colorspace: "auto".into(), offset: 0 }
+    }
 }
