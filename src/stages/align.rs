@@ -1,7 +1,0 @@
-//! Stage `align`.
-
-use super::{Ctx, Outcome};
-
-pub fn run(_ctx: &Ctx) -> anyhow::Result<Outcome> {
-    anyhow::bail!("stage 'align' is not available in this build yet")
-}
