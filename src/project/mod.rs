@@ -8,7 +8,7 @@ mod overrides;
 
 pub use config::Config;
 pub use discover::{find_root, resolve_root};
-pub use error::ConfigError;
+pub use error::{ConfigError, line_col};
 pub use init::{InitOptions, JOURNAL_TEMPLATE, init, init_with};
 pub use overrides::apply as apply_overrides;
 
