@@ -16,13 +16,27 @@ pub struct Image {
 impl Image {
     /// A black image.
     pub fn new(width: usize, height: usize, channels: usize) -> Self {
-        Self { width, height, channels, data: vec![0.0; width * height * channels] }
+        Self {
+            width,
+            height,
+            channels,
+            data: vec![0.0; width * height * channels],
+        }
     }
 
     /// Wrap existing samples; panics if the length does not match (a programming error).
     pub fn from_vec(width: usize, height: usize, channels: usize, data: Vec<f32>) -> Self {
-        assert_eq!(data.len(), width * height * channels, "image buffer size mismatch");
-        Self { width, height, channels, data }
+        assert_eq!(
+            data.len(),
+            width * height * channels,
+            "image buffer size mismatch"
+        );
+        Self {
+            width,
+            height,
+            channels,
+            data,
+        }
     }
 
     /// Build an RGB image from a function of (x, y).
@@ -54,7 +68,11 @@ impl Image {
     /// RGB of a pixel (luma images replicate their one channel).
     pub fn rgb(&self, x: usize, y: usize) -> [f32; 3] {
         let p = self.pixel(x, y);
-        if self.channels >= 3 { [p[0], p[1], p[2]] } else { [p[0]; 3] }
+        if self.channels >= 3 {
+            [p[0], p[1], p[2]]
+        } else {
+            [p[0]; 3]
+        }
     }
 
     /// A copy with exactly three channels (alpha dropped, luma replicated).
@@ -63,7 +81,11 @@ impl Image {
             return self.clone();
         }
         let mut out = Image::new(self.width, self.height, 3);
-        for (o, i) in out.data.chunks_exact_mut(3).zip(self.data.chunks_exact(self.channels)) {
+        for (o, i) in out
+            .data
+            .chunks_exact_mut(3)
+            .zip(self.data.chunks_exact(self.channels))
+        {
             if self.channels >= 3 {
                 o.copy_from_slice(&i[..3]);
             } else {

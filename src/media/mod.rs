@@ -7,12 +7,54 @@
 //!
 //! (The signatures below are the contract other modules code against.)
 
+mod dpx;
+mod error;
+mod exr_io;
 mod image;
+pub mod info;
+mod raster;
+mod sequence;
 
+pub use error::MediaError;
 pub use image::Image;
+pub use info::{FileInfo, PixelType, probe};
+pub use sequence::{FramePattern, Sequence};
 
 use crate::color::Colorspace;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+/// File formats, chosen by extension (the magic number is then checked against it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Exr,
+    Dpx,
+    Tiff,
+    Png,
+    Jpeg,
+}
+
+impl Format {
+    pub fn of(path: &Path) -> error::Result<Format> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        Ok(match ext.as_str() {
+            "exr" => Format::Exr,
+            "dpx" => Format::Dpx,
+            "tif" | "tiff" => Format::Tiff,
+            "png" => Format::Png,
+            "jpg" | "jpeg" => Format::Jpeg,
+            _ => {
+                return Err(MediaError::UnknownFormat {
+                    path: path.into(),
+                    ext,
+                });
+            }
+        })
+    }
+}
 
 /// A decoded file: samples as stored (integers normalised to 0..1) and what they mean.
 #[derive(Clone, Debug)]
@@ -26,7 +68,16 @@ pub struct Decoded {
 
 /// Read any supported file as stored.
 pub fn read(path: &Path) -> anyhow::Result<Decoded> {
-    todo!("media::read {}", path.display())
+    Ok(read_media(path)?)
+}
+
+/// [`read`] with the typed error (callers that want to match on [`MediaError`]).
+pub fn read_media(path: &Path) -> error::Result<Decoded> {
+    match Format::of(path)? {
+        Format::Exr => exr_io::read(path),
+        Format::Dpx => dpx::read(path),
+        f @ (Format::Png | Format::Tiff | Format::Jpeg) => raster::read(path, f),
+    }
 }
 
 /// Read any supported file and convert to scene-linear Rec.709; `assume` overrides the
@@ -34,8 +85,15 @@ pub fn read(path: &Path) -> anyhow::Result<Decoded> {
 pub fn read_linear(path: &Path, assume: Option<Colorspace>) -> anyhow::Result<Image> {
     let mut d = read(path)?;
     let from = assume.unwrap_or(d.colorspace);
-    if d.image.channels >= 3 {
-        crate::color::convert_image(&mut d.image, from, Colorspace::LinearRec709);
+    if from != Colorspace::LinearRec709 {
+        if d.image.channels >= 3 {
+            crate::color::convert_image(&mut d.image, from, Colorspace::LinearRec709);
+        } else {
+            // Luma: a neutral grey stays neutral, so decode it as R=G=B and keep one value.
+            for v in &mut d.image.data {
+                *v = crate::color::to_linear(from, [*v; 3])[1];
+            }
+        }
     }
     Ok(d.image)
 }
@@ -55,42 +113,46 @@ pub struct WriteOptions {
 
 impl Default for WriteOptions {
     fn default() -> Self {
-        Self { colorspace: Colorspace::LinearRec709, half: true, compression: "zip".into(), bits: 16 }
+        Self {
+            colorspace: Colorspace::LinearRec709,
+            half: true,
+            compression: "zip".into(),
+            bits: 16,
+        }
     }
 }
 
 /// Write a linear Rec.709 image (atomically: temp file + rename).
 pub fn write(path: &Path, img: &Image, opts: &WriteOptions) -> anyhow::Result<()> {
-    let _ = (img, opts);
-    todo!("media::write {}", path.display())
+    Ok(write_media(path, img, opts)?)
 }
 
-/// A frame sequence on disk: `name.%04d.exr`, `name.####.exr`, `name.@.exr`, or one file.
-#[derive(Clone, Debug)]
-pub struct Sequence {
-    /// The pattern as given.
-    pub pattern: String,
-    /// Frame numbers found, ascending.
-    pub frames: Vec<i64>,
-}
-
-impl Sequence {
-    /// Find the frames of `pattern` on disk (without reading pixels).
-    pub fn discover(pattern: &Path) -> anyhow::Result<Sequence> {
-        todo!("Sequence::discover {}", pattern.display())
-    }
-
-    /// The file of frame `n`.
-    pub fn path(&self, n: i64) -> PathBuf {
-        todo!("Sequence::path {n}")
-    }
-
-    /// Missing frame numbers between the first and the last.
-    pub fn gaps(&self) -> Vec<i64> {
-        let mut gaps = Vec::new();
-        for w in self.frames.windows(2) {
-            gaps.extend(w[0] + 1..w[1]);
+/// [`write`] with the typed error.
+pub fn write_media(path: &Path, img: &Image, opts: &WriteOptions) -> error::Result<()> {
+    let format = Format::of(path)?;
+    error::check_finite(path, img)?;
+    let encoded;
+    let img = if opts.colorspace == Colorspace::LinearRec709 {
+        img
+    } else {
+        let mut e = img.clone();
+        if e.channels >= 3 {
+            crate::color::convert_image(&mut e, Colorspace::LinearRec709, opts.colorspace);
+        } else {
+            for v in &mut e.data {
+                *v = crate::color::from_linear(opts.colorspace, [*v; 3])[1];
+            }
         }
-        gaps
+        encoded = e;
+        &encoded
+    };
+    match format {
+        Format::Exr => exr_io::write(path, img, opts),
+        Format::Dpx => dpx::write(path, img, opts),
+        Format::Png | Format::Tiff => raster::write(path, format, img, opts),
+        Format::Jpeg => Err(MediaError::CannotWrite {
+            path: path.into(),
+            what: "JPEG (read-only format)".into(),
+        }),
     }
 }

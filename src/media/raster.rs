@@ -1,0 +1,267 @@
+//! PNG (8/16-bit), TIFF (8/16-bit integer, 32-bit float) and JPEG (read only) through the
+//! `image` crate. Integer samples are normalised to 0..1 and mean sRGB-encoded; float TIFF is
+//! scene-linear, which is how VFX and scanning tools write it.
+
+use super::error::{MediaError, Result};
+use super::info::{FileInfo, PixelType};
+use super::{Decoded, Format, Image, WriteOptions};
+use crate::color::Colorspace;
+use image::{ColorType, ExtendedColorType, ImageDecoder, ImageEncoder, ImageFormat, ImageReader};
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+fn image_format(f: Format) -> ImageFormat {
+    match f {
+        Format::Png => ImageFormat::Png,
+        Format::Tiff => ImageFormat::Tiff,
+        _ => ImageFormat::Jpeg,
+    }
+}
+
+fn format_name(f: Format) -> &'static str {
+    match f {
+        Format::Png => "PNG",
+        Format::Tiff => "TIFF",
+        _ => "JPEG",
+    }
+}
+
+/// Check the magic number ourselves: the codecs' own messages do not name the file and can
+/// be cryptic ("invalid signature").
+fn check_magic(path: &Path, f: Format) -> Result<()> {
+    let mut file = std::fs::File::open(path).map_err(|e| MediaError::io(path, e))?;
+    let mut m = [0u8; 8];
+    let n = file.read(&mut m).map_err(|e| MediaError::io(path, e))?;
+    let ok = match f {
+        Format::Png => m[..n] == *b"\x89PNG\r\n\x1a\n",
+        Format::Tiff => n >= 4 && (m[..4] == *b"II*\0" || m[..4] == *b"MM\0*"),
+        _ => n >= 3 && m[..3] == [0xff, 0xd8, 0xff],
+    };
+    if ok {
+        Ok(())
+    } else if n < 3 {
+        Err(MediaError::truncated(path, "shorter than the magic number"))
+    } else {
+        Err(MediaError::BadMagic {
+            path: path.into(),
+            format: format_name(f),
+            found: super::exr_io::hex(&m[..n]),
+        })
+    }
+}
+
+fn map_err(path: &Path, f: Format, e: image::ImageError) -> MediaError {
+    use image::ImageError as E;
+    match e {
+        E::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            MediaError::truncated(path, "unexpected end of file")
+        }
+        E::IoError(io) => MediaError::io(path, io),
+        E::Unsupported(u) => {
+            MediaError::unsupported(path, format!("{} variant: {u}", format_name(f)))
+        }
+        other => {
+            let text = other.to_string();
+            let low = text.to_lowercase();
+            if low.contains("eof")
+                || low.contains("end of")
+                || low.contains("truncat")
+                || low.contains("not enough")
+            {
+                MediaError::truncated(path, text)
+            } else {
+                MediaError::corrupt(path, format_name(f), text)
+            }
+        }
+    }
+}
+
+fn open(path: &Path, f: Format) -> Result<ImageReader<BufReader<std::fs::File>>> {
+    check_magic(path, f)?;
+    let file = std::fs::File::open(path).map_err(|e| MediaError::io(path, e))?;
+    let mut r = ImageReader::with_format(BufReader::new(file), image_format(f));
+    r.no_limits(); // film frames are large; the size is bounded by the header we just checked
+    Ok(r)
+}
+
+fn describe(ct: ColorType) -> Option<(Vec<&'static str>, PixelType)> {
+    use ColorType as C;
+    let (names, pt): (&[&str], _) = match ct {
+        C::L8 => (&["Y"], PixelType::UInt8),
+        C::La8 => (&["R", "G", "B", "A"], PixelType::UInt8),
+        C::Rgb8 => (&["R", "G", "B"], PixelType::UInt8),
+        C::Rgba8 => (&["R", "G", "B", "A"], PixelType::UInt8),
+        C::L16 => (&["Y"], PixelType::UInt16),
+        C::La16 => (&["R", "G", "B", "A"], PixelType::UInt16),
+        C::Rgb16 => (&["R", "G", "B"], PixelType::UInt16),
+        C::Rgba16 => (&["R", "G", "B", "A"], PixelType::UInt16),
+        C::Rgb32F => (&["R", "G", "B"], PixelType::Float),
+        C::Rgba32F => (&["R", "G", "B", "A"], PixelType::Float),
+        _ => return None,
+    };
+    Some((names.to_vec(), pt))
+}
+
+pub fn read(path: &Path, f: Format) -> Result<Decoded> {
+    let dynimg = open(path, f)?.decode().map_err(|e| map_err(path, f, e))?;
+    let (w, h) = (dynimg.width() as usize, dynimg.height() as usize);
+    let ct = dynimg.color();
+    let Some((names, pt)) = describe(ct) else {
+        return Err(MediaError::unsupported(
+            path,
+            format!("{} pixel layout {ct:?}", format_name(f)),
+        ));
+    };
+    let channels = names.len();
+    // Luma+alpha has no slot in `Image` (1, 3 or 4 channels): widen it to RGBA.
+    let data: Vec<f32> = match (ct, pt) {
+        (ColorType::L8 | ColorType::L16, _) => dynimg.to_luma32f().into_raw(),
+        (_, _) if channels == 4 => dynimg.to_rgba32f().into_raw(),
+        _ => dynimg.to_rgb32f().into_raw(),
+    };
+    let image = Image::from_vec(w, h, channels, data);
+    super::error::check_finite(path, &image)?;
+    let colorspace = if pt == PixelType::Float {
+        Colorspace::LinearRec709
+    } else {
+        Colorspace::Srgb
+    };
+    Ok(Decoded { image, colorspace })
+}
+
+pub fn probe(path: &Path) -> Result<FileInfo> {
+    let f = Format::of(path)?;
+    let dec = open(path, f)?
+        .into_decoder()
+        .map_err(|e| map_err(path, f, e))?;
+    let (w, h) = dec.dimensions();
+    let ct = dec.color_type();
+    let Some((names, pixel_type)) = describe(ct) else {
+        return Err(MediaError::unsupported(
+            path,
+            format!("{} pixel layout {ct:?}", format_name(f)),
+        ));
+    };
+    let compression = match f {
+        Format::Png => "deflate".to_owned(),
+        Format::Jpeg => "jpeg".to_owned(),
+        _ => tiff_compression(path).unwrap_or_else(|| "unknown".into()),
+    };
+    Ok(FileInfo {
+        format: match f {
+            Format::Png => "png",
+            Format::Tiff => "tiff",
+            _ => "jpeg",
+        },
+        width: w as usize,
+        height: h as usize,
+        channels: names.into_iter().map(str::to_owned).collect(),
+        pixel_type,
+        compression,
+        layout: "scanline".into(),
+        colorspace: if pixel_type == PixelType::Float {
+            Colorspace::LinearRec709
+        } else {
+            Colorspace::Srgb
+        },
+        ignored_layers: vec![],
+    })
+}
+
+/// The Compression tag (259) of a TIFF's first directory, by name.
+fn tiff_compression(path: &Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let be = bytes.get(..2)? == b"MM";
+    let u16_at = |o: usize| -> Option<u16> {
+        let b: [u8; 2] = bytes.get(o..o + 2)?.try_into().ok()?;
+        Some(if be {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    };
+    let u32_at = |o: usize| -> Option<u32> {
+        let b: [u8; 4] = bytes.get(o..o + 4)?.try_into().ok()?;
+        Some(if be {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    let ifd = u32_at(4)? as usize;
+    let count = u16_at(ifd)? as usize;
+    for i in 0..count {
+        let e = ifd + 2 + i * 12;
+        if u16_at(e)? == 259 {
+            let v = u16_at(e + 8)?;
+            return Some(
+                match v {
+                    1 => "none",
+                    5 => "lzw",
+                    7 => "jpeg",
+                    8 | 32946 => "deflate",
+                    32773 => "packbits",
+                    _ => return Some(format!("code {v}")),
+                }
+                .to_owned(),
+            );
+        }
+    }
+    Some("none".into())
+}
+
+/// Write `img` (already in the target encoding) as PNG or TIFF.
+pub fn write(path: &Path, f: Format, img: &Image, opts: &WriteOptions) -> Result<()> {
+    let cant = |what: String| MediaError::CannotWrite {
+        path: path.into(),
+        what,
+    };
+    let (w, h) = (img.width as u32, img.height as u32);
+    let (bytes, ect): (Vec<u8>, ExtendedColorType) = match (img.channels, opts.bits) {
+        (c @ (1 | 3 | 4), 8) => (
+            img.data
+                .iter()
+                .map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
+                .collect(),
+            [
+                ExtendedColorType::L8,
+                ExtendedColorType::Rgb8,
+                ExtendedColorType::Rgba8,
+            ][c / 2],
+        ),
+        (c @ (1 | 3 | 4), 16) => (
+            img.data
+                .iter()
+                .flat_map(|v| ((v.clamp(0.0, 1.0) * 65535.0).round() as u16).to_ne_bytes())
+                .collect(),
+            [
+                ExtendedColorType::L16,
+                ExtendedColorType::Rgb16,
+                ExtendedColorType::Rgba16,
+            ][c / 2],
+        ),
+        (c @ (3 | 4), 32) if f == Format::Tiff => (
+            img.data.iter().flat_map(|v| v.to_ne_bytes()).collect(),
+            if c == 3 {
+                ExtendedColorType::Rgb32F
+            } else {
+                ExtendedColorType::Rgba32F
+            },
+        ),
+        (c, bits) => {
+            return Err(cant(format!(
+                "{c}-channel {bits}-bit {} (PNG: 8/16; TIFF: 8/16, or 32 float for RGB/RGBA)",
+                format_name(f)
+            )));
+        }
+    };
+    crate::fsx::write_atomic_with(path, |file| {
+        let out = std::io::BufWriter::new(file);
+        let res = match f {
+            Format::Png => image::codecs::png::PngEncoder::new(out).write_image(&bytes, w, h, ect),
+            _ => image::codecs::tiff::TiffEncoder::new(out).write_image(&bytes, w, h, ect),
+        };
+        res.map_err(|e| std::io::Error::other(e.to_string()))
+    })
+    .map_err(|e| MediaError::io(path, e.source))
+}
