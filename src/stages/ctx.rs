@@ -48,6 +48,9 @@ pub struct Ctx {
     pub cancel: Arc<AtomicBool>,
     /// Print progress lines to stderr (foreground runs).
     pub verbose: bool,
+    /// The earlier run this one continues (`tinct resume`): a training picks up its last
+    /// checkpoint from `<resume_from>/artifacts/`.
+    pub resume_from: Option<PathBuf>,
 }
 
 impl Ctx {
@@ -61,6 +64,7 @@ impl Ctx {
             force: false,
             cancel: Arc::new(AtomicBool::new(false)),
             verbose: false,
+            resume_from: None,
         })
     }
 
