@@ -1,0 +1,430 @@
+//! What the console shows, as plain view-model types, and where it comes from.
+//!
+//! The app renders only these types. [`Source`] is the seam to the rest of tinct: the real one
+//! ([`ProjectSource`]) reads the project's files and calls the SOP, journal and jobs modules;
+//! tests use fixtures. Reading is cheap (small files) and happens in the runtime, never while
+//! drawing.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepKind {
+    Check,
+    Action,
+    Decision,
+    Qc,
+}
+
+impl StepKind {
+    pub fn parse(s: &str) -> StepKind {
+        match s {
+            "action" => StepKind::Action,
+            "decision" => StepKind::Decision,
+            "qc" => StepKind::Qc,
+            _ => StepKind::Check,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            StepKind::Check => "check",
+            StepKind::Action => "action",
+            StepKind::Decision => "decision",
+            StepKind::Qc => "qc",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepStatus {
+    Done,
+    /// Open and all its requirements are met.
+    Ready,
+    /// Open, waiting for the named requirements.
+    Blocked(Vec<String>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepView {
+    pub id: String,
+    pub title: String,
+    pub kind: StepKind,
+    pub instructions: String,
+    pub status: StepStatus,
+    /// For `action` steps: the stage whose job it launches (`train`, `align` …).
+    pub stage: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StageView {
+    pub id: String,
+    pub title: String,
+    pub steps: Vec<StepView>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+    Lost,
+}
+
+impl JobState {
+    pub fn parse(s: &str) -> JobState {
+        match s {
+            "queued" => JobState::Queued,
+            "running" => JobState::Running,
+            "succeeded" => JobState::Succeeded,
+            "cancelled" => JobState::Cancelled,
+            "lost" => JobState::Lost,
+            _ => JobState::Failed,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+            JobState::Lost => "lost",
+        }
+    }
+
+    pub fn is_live(self) -> bool {
+        matches!(self, JobState::Queued | JobState::Running)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobView {
+    pub id: String,
+    pub stage: String,
+    pub state: JobState,
+    pub pid: Option<u32>,
+    /// Unix ms.
+    pub started: Option<u64>,
+    pub ended: Option<u64>,
+    pub exit_code: Option<i32>,
+    /// 0..=1 from the last metrics line, when the stage reports it.
+    pub progress: Option<f64>,
+    pub eta_s: Option<f64>,
+}
+
+/// Parsed `metrics.jsonl` of one run: the series the training monitor plots.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunMetrics {
+    /// (step, loss).
+    pub loss: Vec<(f64, f64)>,
+    /// (step, validation ΔE2000) per checkpoint.
+    pub val_de00: Vec<(f64, f64)>,
+    pub images_per_s: Option<f64>,
+    pub eta_s: Option<f64>,
+    pub progress: Option<f64>,
+    pub step: Option<f64>,
+    pub total_steps: Option<f64>,
+    pub lines: usize,
+    /// Decimation state (see [`MAX_POINTS`]).
+    pub loss_seen: usize,
+    pub stride: usize,
+}
+
+impl Default for RunMetrics {
+    fn default() -> Self {
+        RunMetrics {
+            loss: Vec::new(),
+            val_de00: Vec::new(),
+            images_per_s: None,
+            eta_s: None,
+            progress: None,
+            step: None,
+            total_steps: None,
+            lines: 0,
+            loss_seen: 0,
+            stride: 1,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct JournalEntryView {
+    pub when: String,
+    pub kind: String,
+    pub context: String,
+    pub text: String,
+}
+
+/// A small RGB picture (the latest contact sheet), already scaled for the terminal.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Picture {
+    pub width: u32,
+    pub height: u32,
+    /// Row-major RGB8.
+    pub rgb: Vec<u8>,
+    pub path: PathBuf,
+}
+
+/// How an operator answer lands in the journal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoteKind {
+    Note,
+    Decision,
+    QcPass,
+    QcFail,
+}
+
+impl NoteKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            NoteKind::Note => "note",
+            NoteKind::Decision => "decision",
+            NoteKind::QcPass => "qc-pass",
+            NoteKind::QcFail => "qc-fail",
+        }
+    }
+}
+
+/// Everything the console reads and does, behind one seam.
+pub trait Source: Send + Sync {
+    fn project_name(&self) -> String;
+    fn root(&self) -> &Path;
+    fn checklist(&self) -> anyhow::Result<Vec<StageView>>;
+    /// Re-read `tinct.toml` after it changed on disk.
+    fn reload_config(&self) -> anyhow::Result<()>;
+    /// Files worth watching besides `runs/` (config, SOP file and state, journal).
+    fn watched_files(&self) -> Vec<PathBuf>;
+    fn jobs(&self) -> anyhow::Result<Vec<JobView>>;
+    fn log_tail(&self, run: &str, lines: usize) -> anyhow::Result<Vec<String>>;
+    fn journal(&self, last: usize) -> anyhow::Result<Vec<JournalEntryView>>;
+    /// The config keys of one stage's section with their current values (`key`, `value`).
+    fn stage_params(&self, stage: &str) -> Vec<(String, String)>;
+    /// The newest contact sheet of a run, if any.
+    fn latest_picture(&self, run: &str) -> Option<PathBuf>;
+
+    /// Start `stage` as a detached job with `--set` overrides; returns the job id.
+    fn launch(&self, stage: &str, overrides: &[String]) -> anyhow::Result<String>;
+    fn check_step(&self, step: &str) -> anyhow::Result<()>;
+    fn undo_step(&self, step: &str) -> anyhow::Result<()>;
+    fn note(
+        &self,
+        stage: Option<&str>,
+        step: Option<&str>,
+        kind: NoteKind,
+        text: &str,
+    ) -> anyhow::Result<()>;
+    fn cancel(&self, job: &str) -> anyhow::Result<()>;
+    fn resume(&self, job: &str) -> anyhow::Result<String>;
+}
+
+// ---- readers of the run-directory files (shared by ProjectSource and the bench) ----
+
+fn field<'a>(v: &'a Value, names: &[&str]) -> Option<&'a Value> {
+    names.iter().find_map(|n| v.get(*n))
+}
+
+fn num(v: &Value, names: &[&str]) -> Option<f64> {
+    field(v, names).and_then(Value::as_f64)
+}
+
+/// Unix ms from a number (ms or s) or an RFC 3339 string.
+fn time_ms(v: &Value, names: &[&str]) -> Option<u64> {
+    match field(v, names)? {
+        Value::Number(n) => n.as_f64().map(|x| {
+            if x < 1e11 {
+                (x * 1000.0) as u64
+            } else {
+                x as u64
+            }
+        }),
+        Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.timestamp_millis() as u64),
+        _ => None,
+    }
+}
+
+/// Read `runs/<id>/job.json`. Field names follow the jobs module's contract (DESIGN.md).
+pub fn read_job(dir: &Path) -> anyhow::Result<JobView> {
+    let path = dir.join("job.json");
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let v: Value =
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let id = v
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            dir.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        });
+    Ok(JobView {
+        id,
+        stage: v
+            .get("stage")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string(),
+        state: JobState::parse(v.get("state").and_then(Value::as_str).unwrap_or("failed")),
+        pid: v.get("pid").and_then(Value::as_u64).map(|p| p as u32),
+        started: time_ms(&v, &["started", "start", "started_at"]),
+        ended: time_ms(&v, &["ended", "end", "ended_at", "finished"]),
+        exit_code: v.get("exit_code").and_then(Value::as_i64).map(|c| c as i32),
+        progress: None,
+        eta_s: None,
+    })
+}
+
+/// Loss points kept per run; past this, every other point is dropped and later points are
+/// sampled at twice the stride. A week-long training stays a few kilobytes and draws fast.
+pub const MAX_POINTS: usize = 4096;
+
+impl RunMetrics {
+    /// Add the metrics of later lines (`delta`, parsed from the bytes after what was read).
+    pub fn merge(&mut self, delta: RunMetrics) {
+        for p in delta.loss {
+            self.loss_seen += 1;
+            if self.loss_seen % self.stride == 0 {
+                self.loss.push(p);
+            }
+            if self.loss.len() > MAX_POINTS {
+                self.loss = self.loss.iter().step_by(2).copied().collect();
+                self.stride *= 2;
+            }
+        }
+        self.val_de00.extend(delta.val_de00);
+        self.images_per_s = delta.images_per_s.or(self.images_per_s);
+        self.eta_s = delta.eta_s.or(self.eta_s);
+        self.step = delta.step.or(self.step);
+        self.total_steps = delta.total_steps.or(self.total_steps);
+        self.lines += delta.lines;
+        self.progress = delta.progress.or(self.progress);
+        if let (Some(s), Some(t)) = (self.step, self.total_steps)
+            && t > 0.0
+            && delta.progress.is_none()
+        {
+            self.progress = Some((s / t).clamp(0.0, 1.0));
+        }
+    }
+}
+
+/// Parse metrics lines. Stages name their fields freely; the monitor knows the common ones.
+/// `first_line` numbers the lines for x when a line has no step.
+pub fn parse_metrics(text: &str, first_line: usize) -> RunMetrics {
+    let mut m = RunMetrics {
+        stride: 1,
+        ..Default::default()
+    };
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        m.lines += 1;
+        let step = num(&v, &["step", "iteration", "iter", "frame", "done"]);
+        if step.is_some() {
+            m.step = step;
+        }
+        if let Some(t) = num(&v, &["steps", "total_steps", "total"]) {
+            m.total_steps = Some(t);
+        }
+        let x = step.unwrap_or((first_line + m.lines) as f64);
+        if let Some(l) = num(&v, &["loss", "train_loss"]) {
+            m.loss.push((x, l));
+        }
+        if let Some(d) = num(&v, &["val_de00", "val_delta_e", "de00", "val_de2000"]) {
+            m.val_de00.push((x, d));
+        }
+        if let Some(r) = num(&v, &["images_per_s", "img_per_s", "images_s", "fps"]) {
+            m.images_per_s = Some(r);
+        }
+        if let Some(e) = num(&v, &["eta_s", "eta"]) {
+            m.eta_s = Some(e);
+        }
+        if let Some(p) = num(&v, &["progress"]) {
+            m.progress = Some(p);
+        }
+    }
+    if m.progress.is_none()
+        && let (Some(s), Some(t)) = (m.step, m.total_steps)
+        && t > 0.0
+    {
+        m.progress = Some((s / t).clamp(0.0, 1.0));
+    }
+    m
+}
+
+/// The complete lines of `runs/<id>/metrics.jsonl` after byte `offset`, parsed; returns the
+/// new offset (a half-written last line waits for the next call).
+pub fn read_metrics_from(run_dir: &Path, offset: u64, lines_before: usize) -> (RunMetrics, u64) {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut empty = RunMetrics {
+        stride: 1,
+        ..Default::default()
+    };
+    let Ok(mut f) = std::fs::File::open(run_dir.join("metrics.jsonl")) else {
+        return (empty, offset);
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let offset = if len < offset { 0 } else { offset }; // truncated or replaced: start over
+    if f.seek(SeekFrom::Start(offset)).is_err() {
+        return (empty, offset);
+    }
+    let mut buf = Vec::new();
+    if f.read_to_end(&mut buf).is_err() {
+        return (empty, offset);
+    }
+    let Some(end) = buf.iter().rposition(|&b| b == b'\n') else {
+        empty.lines = 0;
+        return (empty, offset);
+    };
+    let text = String::from_utf8_lossy(&buf[..=end]);
+    (parse_metrics(&text, lines_before), offset + end as u64 + 1)
+}
+
+pub fn read_metrics(run_dir: &Path) -> RunMetrics {
+    read_metrics_from(run_dir, 0, 0).0
+}
+
+/// The last `n` lines of a file, reading only its end (logs can be long).
+pub fn tail_lines(path: &Path, n: usize) -> std::io::Result<Vec<String>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    let take = len.min(64 * 1024);
+    f.seek(SeekFrom::Start(len - take))?;
+    let mut buf = Vec::with_capacity(take as usize);
+    f.read_to_end(&mut buf)?;
+    let text = String::from_utf8_lossy(&buf);
+    let mut lines: Vec<String> = text.lines().map(|l| l.replace('\r', "")).collect();
+    if take < len && !lines.is_empty() {
+        lines.remove(0); // first line is cut
+    }
+    Ok(lines.split_off(lines.len().saturating_sub(n)))
+}
+
+/// All jobs under `runs/`, newest first (progress comes from their metrics, merged by the app).
+pub fn read_jobs(runs: &Path) -> Vec<JobView> {
+    let Ok(rd) = std::fs::read_dir(runs) else {
+        return Vec::new();
+    };
+    let mut jobs: Vec<JobView> = rd
+        .flatten()
+        .filter(|e| e.path().join("job.json").is_file())
+        .filter_map(|e| {
+            let mut j = read_job(&e.path()).ok()?;
+            if j.state == JobState::Succeeded {
+                j.progress = Some(1.0);
+            }
+            Some(j)
+        })
+        .collect();
+    jobs.sort_by(|a, b| b.started.cmp(&a.started).then(b.id.cmp(&a.id)));
+    jobs
+}

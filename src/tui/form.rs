@@ -1,0 +1,96 @@
+//! The launch form: a stage's config keys with their values, editable before a job starts.
+//! Changed values become `--set stage.key=value` overrides for that one run; `tinct.toml` is
+//! never rewritten by the console.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    pub key: String,
+    pub original: String,
+    pub value: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamForm {
+    pub stage: String,
+    /// The SOP step this launch belongs to (journalled with the launch).
+    pub step: Option<String>,
+    pub fields: Vec<Field>,
+    pub cursor: usize,
+}
+
+impl ParamForm {
+    pub fn new(stage: &str, step: Option<String>, params: Vec<(String, String)>) -> Self {
+        let fields = params
+            .into_iter()
+            .map(|(key, value)| Field {
+                key,
+                original: value.clone(),
+                value,
+            })
+            .collect();
+        Self {
+            stage: stage.to_string(),
+            step,
+            fields,
+            cursor: 0,
+        }
+    }
+
+    /// `section.key=value` for every changed field (the section is the stage's config section).
+    pub fn overrides(&self) -> Vec<String> {
+        self.fields
+            .iter()
+            .filter(|f| f.value != f.original)
+            .map(|f| format!("{}.{}={}", self.stage, f.key, f.value))
+            .collect()
+    }
+
+    /// Editing keys; returns false for keys the form does not use (Enter, Esc: the app decides).
+    pub fn key(&mut self, k: KeyEvent) -> bool {
+        let n = self.fields.len();
+        match k.code {
+            KeyCode::Up | KeyCode::BackTab if n > 0 => self.cursor = (self.cursor + n - 1) % n,
+            KeyCode::Down | KeyCode::Tab if n > 0 => self.cursor = (self.cursor + 1) % n,
+            KeyCode::Backspace => {
+                if let Some(f) = self.fields.get_mut(self.cursor) {
+                    f.value.pop();
+                }
+            }
+            KeyCode::Char(c) => match self.fields.get_mut(self.cursor) {
+                Some(f) => f.value.push(c),
+                None => return false,
+            },
+            _ => return false,
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyModifiers;
+
+    #[test]
+    fn only_changed_values_become_overrides() {
+        let mut f = ParamForm::new(
+            "train",
+            None,
+            vec![
+                ("steps".into(), "2000".into()),
+                ("lr".into(), "0.001".into()),
+            ],
+        );
+        for code in [
+            KeyCode::Backspace,
+            KeyCode::Backspace,
+            KeyCode::Backspace,
+            KeyCode::Char('5'),
+        ] {
+            f.key(KeyEvent::new(code, KeyModifiers::NONE));
+        }
+        assert_eq!(f.overrides(), vec!["train.steps=25".to_string()]);
+    }
+}

@@ -1,0 +1,128 @@
+//! Jobs: every run with state, progress bar, elapsed and ETA; the attached job's live log.
+
+use super::super::app::App;
+use super::super::data::{JobState, JobView};
+use super::super::theme::Role;
+use super::{bar, block, duration};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub fn state_role(s: JobState) -> Role {
+    match s {
+        JobState::Queued => Role::JobQueued,
+        JobState::Running => Role::JobRunning,
+        JobState::Succeeded => Role::JobSucceeded,
+        JobState::Failed => Role::JobFailed,
+        JobState::Cancelled => Role::JobCancelled,
+        JobState::Lost => Role::JobLost,
+    }
+}
+
+fn elapsed(app: &App, j: &JobView) -> String {
+    match (j.started, j.ended) {
+        (Some(s), Some(e)) => duration(e.saturating_sub(s) as f64 / 1000.0),
+        (Some(s), None) if app.now_ms >= s => duration((app.now_ms - s) as f64 / 1000.0),
+        _ => "—".into(),
+    }
+}
+
+fn job_line<'a>(app: &App, j: &JobView, width: u16, selected: bool) -> Line<'a> {
+    let th = &app.theme;
+    let eta = match (j.state, j.eta_s) {
+        (JobState::Running, Some(e)) => format!("ETA {}", duration(e)),
+        _ => String::new(),
+    };
+    let fixed = 14 + 10 + 11 + 9 + 12;
+    let bar_w = (width as usize).saturating_sub(fixed + 2).clamp(6, 40);
+    let mut id_style = th.style(Role::Text);
+    if selected {
+        id_style = id_style.patch(th.style(Role::Selected));
+    }
+    Line::from(vec![
+        Span::styled(format!("{:<14}", truncate(&j.id, 13)), id_style),
+        Span::styled(
+            format!("{:<10}", truncate(&j.stage, 9)),
+            th.style(Role::Text),
+        ),
+        Span::styled(
+            format!("{:<11}", j.state.name()),
+            th.style(state_role(j.state)),
+        ),
+        Span::styled(bar(j.progress, bar_w, app.ascii), th.style(Role::Gauge)),
+        Span::styled(format!(" {:>8}", elapsed(app, j)), th.style(Role::Dim)),
+        Span::styled(format!(" {eta}"), th.style(Role::Dim)),
+    ])
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n.saturating_sub(1)).chain(['…']).collect()
+    }
+}
+
+/// Under the checklist: live jobs (or the last one) at a glance.
+pub fn draw_strip(f: &mut Frame, app: &App, area: Rect, rows: usize) {
+    let mut shown: Vec<&JobView> = app
+        .jobs
+        .iter()
+        .filter(|j| j.state.is_live())
+        .take(rows)
+        .collect();
+    if shown.is_empty() {
+        shown.extend(app.jobs.first());
+    }
+    let inner_w = area.width.saturating_sub(2);
+    let lines: Vec<Line> = if shown.is_empty() {
+        vec![Line::styled("no jobs yet", app.theme.style(Role::Dim))]
+    } else {
+        shown
+            .iter()
+            .map(|j| job_line(app, j, inner_w, false))
+            .collect()
+    };
+    f.render_widget(Paragraph::new(lines).block(block(app, " Jobs ")), area);
+}
+
+pub fn draw_view(f: &mut Frame, app: &App, area: Rect) {
+    let list_h = (app.jobs.len() as u16 + 2).clamp(3, area.height / 2);
+    let [list, log] =
+        Layout::vertical([Constraint::Length(list_h), Constraint::Min(3)]).areas(area);
+    let inner_w = list.width.saturating_sub(2);
+    let visible = list_h.saturating_sub(2) as usize;
+    let start = app.job_cursor.saturating_sub(visible.saturating_sub(1));
+    let lines: Vec<Line> = if app.jobs.is_empty() {
+        vec![Line::styled(
+            "no jobs yet — launch one from an action step of the checklist",
+            app.theme.style(Role::Dim),
+        )]
+    } else {
+        app.jobs
+            .iter()
+            .enumerate()
+            .skip(start)
+            .take(visible)
+            .map(|(i, j)| job_line(app, j, inner_w, i == app.job_cursor))
+            .collect()
+    };
+    f.render_widget(
+        Paragraph::new(lines).block(block(app, format!(" Jobs ({}) ", app.jobs.len()))),
+        list,
+    );
+
+    let title = match &app.attached {
+        Some(id) => format!(" Log · {id} (Esc detaches, the job keeps running) "),
+        None => " Log (a: attach to the selected job) ".to_string(),
+    };
+    let h = log.height.saturating_sub(2) as usize;
+    let lines: Vec<Line> = app
+        .log
+        .iter()
+        .skip(app.log.len().saturating_sub(h))
+        .map(|l| Line::styled(l.clone(), app.theme.style(Role::Text)))
+        .collect();
+    f.render_widget(Paragraph::new(lines).block(block(app, title)), log);
+}

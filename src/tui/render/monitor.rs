@@ -1,0 +1,255 @@
+//! The training monitor: loss (raw and exponentially smoothed, optional log scale, earlier
+//! runs overlaid), validation ΔE00 per checkpoint, images/s, ETA, and the latest contact sheet.
+
+use super::super::app::App;
+use super::super::data::RunMetrics;
+use super::super::theme::Role;
+use super::{bar, block, duration, picture};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
+
+/// Exponential moving average with debiasing (TensorBoard's smoothing).
+pub fn smooth(points: &[(f64, f64)], weight: f64) -> Vec<(f64, f64)> {
+    let mut last = 0.0;
+    let mut n = 0i32;
+    points
+        .iter()
+        .map(|&(x, y)| {
+            last = last * weight + (1.0 - weight) * y;
+            n += 1;
+            let debias = 1.0 - weight.powi(n);
+            (x, if debias > 0.0 { last / debias } else { y })
+        })
+        .collect()
+}
+
+fn scale(points: &[(f64, f64)], log: bool) -> Vec<(f64, f64)> {
+    if log {
+        points
+            .iter()
+            .filter(|p| p.1 > 0.0)
+            .map(|&(x, y)| (x, y.log10()))
+            .collect()
+    } else {
+        points.to_vec()
+    }
+}
+
+fn bounds(series: &[&[(f64, f64)]]) -> Option<([f64; 2], [f64; 2])> {
+    let pts = series.iter().flat_map(|s| s.iter());
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for &(x, y) in pts {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    if x0 > x1 {
+        return None;
+    }
+    let pad = ((y1 - y0) * 0.05).max(1e-9);
+    Some(([x0, x1.max(x0 + 1.0)], [y0 - pad, y1 + pad]))
+}
+
+pub fn draw(f: &mut Frame, app: &App, area: Rect) {
+    let th = &app.theme;
+    let Some(job) = app.monitored_run() else {
+        f.render_widget(
+            Paragraph::new("no runs yet: launch a training from the checklist")
+                .block(block(app, " Training monitor ")),
+            area,
+        );
+        return;
+    };
+    let empty = RunMetrics::default();
+    let m = app.metrics.get(&job.id).unwrap_or(&empty);
+    let wide = area.width >= 100;
+    let [left, right] = if wide {
+        Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(area)
+    } else {
+        [area, Rect::default()]
+    };
+    let [chart_area, info] =
+        Layout::vertical([Constraint::Min(6), Constraint::Length(5)]).areas(left);
+
+    let raw = scale(&m.loss, app.monitor.log_scale);
+    let smoothed = smooth(&raw, app.monitor.smoothing);
+    let others: Vec<(String, Vec<(f64, f64)>)> = if app.monitor.overlay {
+        app.jobs
+            .iter()
+            .filter(|j| j.id != job.id && j.stage == job.stage)
+            .filter_map(|j| {
+                app.metrics.get(&j.id).map(|om| {
+                    (
+                        j.id.clone(),
+                        smooth(
+                            &scale(&om.loss, app.monitor.log_scale),
+                            app.monitor.smoothing,
+                        ),
+                    )
+                })
+            })
+            .take(3)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let marker = if app.ascii {
+        Marker::Dot
+    } else {
+        Marker::Braille
+    };
+    let mut datasets = vec![
+        Dataset::default()
+            .name("raw")
+            .marker(marker)
+            .graph_type(GraphType::Scatter)
+            .style(th.style(Role::LossRaw))
+            .data(&raw),
+        Dataset::default()
+            .name(format!("smoothed {:.2}", app.monitor.smoothing))
+            .marker(marker)
+            .graph_type(GraphType::Line)
+            .style(th.style(Role::LossSmooth))
+            .data(&smoothed),
+    ];
+    for (id, pts) in &others {
+        datasets.push(
+            Dataset::default()
+                .name(id.clone())
+                .marker(marker)
+                .graph_type(GraphType::Line)
+                .style(th.style(Role::LossOther))
+                .data(pts),
+        );
+    }
+    let mut all: Vec<&[(f64, f64)]> = vec![&raw, &smoothed];
+    all.extend(others.iter().map(|(_, p)| p.as_slice()));
+    let title = format!(
+        " Loss · {} · {}{} ",
+        job.id,
+        if app.monitor.log_scale { "log10 " } else { "" },
+        job.state.name()
+    );
+    match bounds(&all) {
+        Some((xb, yb)) => {
+            let fmt = |v: f64| {
+                if app.monitor.log_scale {
+                    format!("{:.2e}", 10f64.powf(v))
+                } else {
+                    format!("{v:.4}")
+                }
+            };
+            let chart = Chart::new(datasets)
+                .block(block(app, title))
+                .x_axis(
+                    Axis::default()
+                        .bounds(xb)
+                        .labels([format!("{:.0}", xb[0]), format!("{:.0}", xb[1])])
+                        .style(th.style(Role::Dim)),
+                )
+                .y_axis(
+                    Axis::default()
+                        .bounds(yb)
+                        .labels([fmt(yb[0]), fmt(yb[1])])
+                        .style(th.style(Role::Dim)),
+                );
+            f.render_widget(chart, chart_area);
+        }
+        None => f.render_widget(
+            Paragraph::new("waiting for the first loss value…").block(block(app, title)),
+            chart_area,
+        ),
+    }
+
+    let last_loss = m
+        .loss
+        .last()
+        .map(|p| format!("{:.5}", p.1))
+        .unwrap_or_else(|| "—".into());
+    let lines = vec![
+        Line::from(vec![
+            Span::styled("step ", th.style(Role::Dim)),
+            Span::raw(format!(
+                "{}/{}  ",
+                m.step.map(|s| format!("{s:.0}")).unwrap_or("—".into()),
+                m.total_steps
+                    .map(|s| format!("{s:.0}"))
+                    .unwrap_or("—".into())
+            )),
+            Span::styled("loss ", th.style(Role::Dim)),
+            Span::styled(last_loss, th.style(Role::LossSmooth)),
+        ]),
+        Line::from(vec![
+            Span::styled("images/s ", th.style(Role::Dim)),
+            Span::raw(
+                m.images_per_s
+                    .map(|r| format!("{r:.1}  "))
+                    .unwrap_or("—  ".into()),
+            ),
+            Span::styled("ETA ", th.style(Role::Dim)),
+            Span::raw(m.eta_s.or(job.eta_s).map(duration).unwrap_or("—".into())),
+        ]),
+        Line::styled(
+            bar(
+                job.progress.or(m.progress),
+                info.width.saturating_sub(2) as usize,
+                app.ascii,
+            ),
+            th.style(Role::Gauge),
+        ),
+    ];
+    f.render_widget(Paragraph::new(lines).block(block(app, " Progress ")), info);
+
+    if wide {
+        let [de, pic] = Layout::vertical([
+            Constraint::Length((m.val_de00.len() as u16 + 2).clamp(3, 10)),
+            Constraint::Min(4),
+        ])
+        .areas(right);
+        let lines: Vec<Line> = if m.val_de00.is_empty() {
+            vec![Line::styled(
+                "no checkpoint validated yet",
+                th.style(Role::Dim),
+            )]
+        } else {
+            let best = m.val_de00.iter().map(|p| p.1).fold(f64::MAX, f64::min);
+            m.val_de00
+                .iter()
+                .rev()
+                .take(8)
+                .map(|&(s, d)| {
+                    Line::from(vec![
+                        Span::styled(format!("step {s:>7.0}  "), th.style(Role::Dim)),
+                        Span::styled(
+                            format!("ΔE00 {d:.3}{}", if d == best { "  best" } else { "" }),
+                            th.style(Role::ValDe00),
+                        ),
+                    ])
+                })
+                .collect()
+        };
+        f.render_widget(
+            Paragraph::new(lines).block(block(app, " Validation ΔE00 ")),
+            de,
+        );
+        picture::draw(f, app, pic);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smoothing_zero_is_identity_and_debiased_start_equals_first_value() {
+        let pts = [(0.0, 4.0), (1.0, 2.0), (2.0, 3.0)];
+        assert_eq!(smooth(&pts, 0.0), pts.to_vec());
+        let s = smooth(&pts, 0.9);
+        assert!((s[0].1 - 4.0).abs() < 1e-12);
+        assert!(s[2].1 < 4.0 && s[2].1 > 2.0);
+    }
+}
