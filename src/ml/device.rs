@@ -6,11 +6,18 @@ pub const LIBTORCH_VERSION: &str = env!("TINCT_LIBTORCH_VERSION");
 /// `tinct --version` text: our version, libtorch's, and whether CUDA is usable here.
 pub fn version_text() -> String {
     let cuda = if tch::Cuda::is_available() {
-        format!("CUDA available ({} device(s), cuDNN {})", tch::Cuda::device_count(), tch::Cuda::cudnn_is_available())
+        format!(
+            "CUDA available ({} device(s), cuDNN {})",
+            tch::Cuda::device_count(),
+            tch::Cuda::cudnn_is_available()
+        )
     } else {
         "CUDA not available (CPU only)".to_owned()
     };
-    format!("tinct {}\nlibtorch {LIBTORCH_VERSION}\n{cuda}", env!("CARGO_PKG_VERSION"))
+    format!(
+        "tinct {}\nlibtorch {LIBTORCH_VERSION}\n{cuda}",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 /// Pick the compute device: `auto` = first CUDA device if usable, else CPU. Logs the choice,
@@ -20,8 +27,15 @@ pub fn select(pref: &str) -> anyhow::Result<tch::Device> {
         "auto" | "" => tch::Device::cuda_if_available(),
         "cpu" => tch::Device::Cpu,
         s if s == "cuda" || s.starts_with("cuda:") => {
-            anyhow::ensure!(tch::Cuda::is_available(), "device '{s}' requested but CUDA is not available");
-            let idx = s.strip_prefix("cuda:").map(str::parse).transpose()?.unwrap_or(0);
+            anyhow::ensure!(
+                tch::Cuda::is_available(),
+                "device '{s}' requested but CUDA is not available"
+            );
+            let idx = s
+                .strip_prefix("cuda:")
+                .map(str::parse)
+                .transpose()?
+                .unwrap_or(0);
             tch::Device::Cuda(idx)
         }
         other => anyhow::bail!("unknown device '{other}' (use auto, cpu, cuda or cuda:N)"),

@@ -2,28 +2,82 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
-pub struct PrepConfig {}
+pub struct PrepConfig {
+    /// Pairs held out for validation when `curate.validation` names none: this many, spread
+    /// evenly over the sequence (0 = no validation). Never trained on.
+    pub validation: usize,
+}
+
+impl Default for PrepConfig {
+    fn default() -> Self {
+        Self { validation: 2 }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TrainConfig {
+    /// Optimiser steps (ignored when `epochs` > 0).
     pub steps: u64,
+    /// Passes over the training pixels (0 = use `steps`); one epoch = as many crops as cover
+    /// every training frame once.
+    pub epochs: u64,
     pub crop_size: usize,
     /// 0 = automatic from free memory.
     pub batch_size: usize,
     /// auto | cpu | cuda | cuda:N
     pub device: String,
+    /// small | medium | large
+    pub model: String,
+    /// Peak learning rate (Adam).
+    pub lr: f64,
+    /// cosine | constant | step (halve every third of the run); all with a linear warm-up.
+    pub lr_schedule: String,
+    /// Warm-up steps (linear from 0 to `lr`).
+    pub warmup_steps: u64,
+    pub checkpoint_interval: u64,
+    pub contact_sheet_interval: u64,
+    /// Also train on 1/2 and 1/4 scale versions of the frames (context at several scales).
+    pub multi_resolution: bool,
+    /// Random flips and 90° rotations of the crops.
+    pub augment_geometry: bool,
+    /// Largest exposure jitter of the input, in stops (0 = off).
+    pub jitter_exposure: f64,
+    /// Largest saturation / chroma-offset jitter of the input (0 = off).
+    pub jitter_grade: f64,
+    /// Mixed precision on CUDA (ignored on CPU).
+    pub half: bool,
+    pub seed: u64,
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        Self { steps: 2000, crop_size: 256, batch_size: 0, device: "auto".into() }
+        Self {
+            steps: 2000,
+            epochs: 0,
+            crop_size: 256,
+            batch_size: 0,
+            device: "auto".into(),
+            model: "medium".into(),
+            lr: 5e-4,
+            lr_schedule: "cosine".into(),
+            warmup_steps: 100,
+            checkpoint_interval: 1000,
+            contact_sheet_interval: 100,
+            multi_resolution: true,
+            augment_geometry: true,
+            jitter_exposure: 0.2,
+            jitter_grade: 0.1,
+            half: false,
+            seed: 1,
+        }
     }
 }
 
-/// Output settings shared by every render (ML inference and the MatchGrade baseline).
+/// Output settings shared by every render (ML inference and the MatchGrade baseline), plus the
+/// ML-only inference settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct InferConfig {
@@ -36,6 +90,17 @@ pub struct InferConfig {
     /// Picture area kept, in source pixels: [x, y, width, height]; empty = whole frame.
     /// Removes sprocket holes and the optical sound track.
     pub crop: Vec<usize>,
+    /// Checkpoint to apply: empty = the best-validation checkpoint of the latest train run;
+    /// else a `.safetensors` file or a run folder (its best), relative to the project.
+    pub checkpoint: String,
+    /// Largest tile side in pixels (memory bound); frames that fit run whole.
+    pub tile_size: usize,
+    /// Cross-fade width between tiles, in pixels.
+    pub tile_overlap: usize,
+    /// auto | cpu | cuda | cuda:N
+    pub device: String,
+    /// Half precision on CUDA (ignored on CPU).
+    pub half: bool,
 }
 
 impl Default for InferConfig {
@@ -45,6 +110,11 @@ impl Default for InferConfig {
             format: "exr".into(),
             exr_compression: "zip".into(),
             crop: Vec::new(),
+            checkpoint: String::new(),
+            tile_size: 2048,
+            tile_overlap: 64,
+            device: "auto".into(),
+            half: false,
         }
     }
 }

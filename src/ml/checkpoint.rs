@@ -1,0 +1,136 @@
+//! Checkpoints: one safetensors file holding the network (`net.<param>`), the optimiser state
+//! (`adam.*`), the training step (`meta.step`) and the model width (`meta.width`), so a file is
+//! self-describing for inference and complete for resuming. A JSON sidecar with the same stem
+//! carries the human-readable facts (step, size, validation ΔE00).
+
+use super::adam::Adam;
+use super::net::{ChromaNet, ModelSize};
+use anyhow::Context;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tch::{Device, Tensor, nn};
+
+/// `artifacts/checkpoint.<step:07>.safetensors`.
+pub fn path_for(artifacts: &Path, step: u64) -> PathBuf {
+    artifacts.join(format!("checkpoint.{step:07}.safetensors"))
+}
+
+/// Sidecar of a checkpoint: same stem, `.json`.
+pub fn sidecar(ckpt: &Path) -> PathBuf {
+    ckpt.with_extension("json")
+}
+
+/// Save the network, the optimiser and the step (atomically: temp path, then rename).
+pub fn save(
+    path: &Path,
+    vs: &nn::VarStore,
+    size: ModelSize,
+    adam: &Adam,
+    step: u64,
+    info: &serde_json::Value,
+) -> anyhow::Result<()> {
+    let mut tensors: Vec<(String, Tensor)> = vs
+        .variables()
+        .into_iter()
+        .map(|(k, v)| (format!("net.{k}"), v.to_device(Device::Cpu)))
+        .collect();
+    tensors.extend(
+        adam.state()
+            .into_iter()
+            .map(|(k, v)| (k, v.to_device(Device::Cpu))),
+    );
+    tensors.push(("meta.step".into(), Tensor::from_slice(&[step as i64])));
+    tensors.push((
+        "meta.width".into(),
+        Tensor::from_slice(&[size.base_width()]),
+    ));
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    crate::fsx::write_atomic_path(path, |tmp| {
+        Tensor::write_safetensors(&tensors, tmp)
+            .with_context(|| format!("writing checkpoint {}", tmp.display()))
+    })?;
+    let mut meta = info.clone();
+    if let Some(o) = meta.as_object_mut() {
+        o.insert("step".into(), step.into());
+        o.insert("model".into(), size.id().into());
+        o.insert(
+            "checkpoint".into(),
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .into(),
+        );
+    }
+    crate::fsx::write_atomic(&sidecar(path), &serde_json::to_vec_pretty(&meta)?)?;
+    Ok(())
+}
+
+/// A checkpoint read back: every tensor by name.
+pub struct Loaded {
+    pub tensors: BTreeMap<String, Tensor>,
+    pub step: u64,
+    pub size: ModelSize,
+}
+
+pub fn read(path: &Path) -> anyhow::Result<Loaded> {
+    let tensors: BTreeMap<String, Tensor> = Tensor::read_safetensors(path)
+        .with_context(|| format!("reading checkpoint {}", path.display()))?
+        .into_iter()
+        .collect();
+    let scalar = |k: &str| -> anyhow::Result<i64> {
+        Ok(tensors
+            .get(k)
+            .with_context(|| format!("checkpoint {}: '{k}' missing", path.display()))?
+            .int64_value(&[0]))
+    };
+    let step = scalar("meta.step")? as u64;
+    let width = scalar("meta.width")?;
+    let size = ModelSize::from_width(width)
+        .with_context(|| format!("checkpoint {}: unknown model width {width}", path.display()))?;
+    Ok(Loaded {
+        tensors,
+        step,
+        size,
+    })
+}
+
+impl Loaded {
+    /// Copy the network weights into `vs` (built with the same size).
+    pub fn load_net(&self, vs: &mut nn::VarStore) -> anyhow::Result<()> {
+        tch::no_grad(|| -> anyhow::Result<()> {
+            for (name, mut dst) in vs.variables() {
+                let src = self
+                    .tensors
+                    .get(&format!("net.{name}"))
+                    .with_context(|| format!("checkpoint has no weights for '{name}'"))?;
+                dst.copy_(src);
+            }
+            Ok(())
+        })
+    }
+
+    /// Build a network on `device` with these weights, ready for inference.
+    pub fn network(&self, device: Device) -> anyhow::Result<(nn::VarStore, ChromaNet)> {
+        let mut vs = nn::VarStore::new(device);
+        let net = ChromaNet::new(&vs.root(), self.size);
+        self.load_net(&mut vs)?;
+        vs.freeze();
+        Ok((vs, net))
+    }
+}
+
+/// The newest checkpoint (highest step) in an artifacts folder.
+pub fn latest_in(artifacts: &Path) -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(artifacts)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let n = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            n.starts_with("checkpoint.") && n.ends_with(".safetensors")
+        })
+        .collect();
+    found.sort();
+    found.pop()
+}
