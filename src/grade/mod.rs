@@ -1,1 +1,32 @@
-//! Classic global grades fitted on the dataset pairs: 3D LUT, ASC CDL, 3x3 matrix, root-polynomial; `.cube` and `.cc/.cdl` I/O.
+//! Classic global grades fitted on the dataset pairs, the baseline a colourist would otherwise
+//! use (Nuke's MatchGrade, "analyze reference frames"): a 3D LUT by regularised least squares,
+//! and the simpler fits a colourist knows (ASC CDL, a 3x3 matrix, a root-polynomial).
+//!
+//! Grading space: LUT and CDL work on Rec.709-primaries, sRGB-transfer-encoded values in 0..1
+//! (what `.cube` and `.cc` consumers such as Resolve and Nuke expect on a video-referred grade).
+//! The matrix and the root-polynomial work on scene-linear Rec.709, where they are exposure
+//! invariant (Finlayson et al. 2015).
+
+pub mod cdl;
+pub mod cube;
+pub mod global;
+pub mod lut3d;
+pub mod lut_fit;
+pub mod samples;
+
+pub use cdl::Cdl;
+pub use global::{Matrix3, RootPoly};
+pub use lut3d::Lut3d;
+pub use samples::Samples;
+
+use crate::color::{self, Colorspace};
+
+/// Linear Rec.709 → the grading encoding (sRGB transfer), not clamped.
+pub fn encode(rgb: [f32; 3]) -> [f32; 3] {
+    color::from_linear(Colorspace::Srgb, rgb)
+}
+
+/// The grading encoding → linear Rec.709.
+pub fn decode(rgb: [f32; 3]) -> [f32; 3] {
+    color::to_linear(Colorspace::Srgb, rgb)
+}

@@ -2,6 +2,7 @@
 //! from the CLI, a detached worker or a test, never touching the terminal.
 
 mod ctx;
+pub mod handoff;
 pub mod output;
 
 pub mod align;

@@ -7,14 +7,33 @@ use serde::{Deserialize, Serialize};
 pub struct MatchgradeConfig {
     /// 3D LUT points per axis: 17, 33 or 65.
     pub lut_size: usize,
+    /// LUT smoothness λ (relative to the samples per node); larger = smoother, less exact.
+    pub smoothness: f64,
+    /// Pull towards the global root-polynomial grade where the dataset shows no colour.
+    pub prior_weight: f64,
+    /// Pixels used for the fit at most (evenly strided over all pairs).
+    pub max_samples: usize,
+    /// Which fit renders the sequence: lut | cdl | matrix | root-poly.
+    pub render: String,
 }
 
 impl Default for MatchgradeConfig {
     fn default() -> Self {
-        Self { lut_size: 33 }
+        Self { lut_size: 33, smoothness: 0.05, prior_weight: 1e-3, max_samples: 4_000_000, render: "lut".into() }
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
-pub struct CompareConfig {}
+pub struct CompareConfig {
+    /// Wipe position of the split-screen render, 0..1 from the left.
+    pub wipe: f64,
+    /// Frames of the temporal-flicker measurement at most (consecutive rendered frames).
+    pub flicker_frames: usize,
+}
+
+impl Default for CompareConfig {
+    fn default() -> Self {
+        Self { wipe: 0.5, flicker_frames: 200 }
+    }
+}

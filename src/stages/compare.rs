@@ -1,7 +1,0 @@
-//! Stage `compare`.
-
-use super::{Ctx, Outcome};
-
-pub fn run(_ctx: &Ctx) -> anyhow::Result<Outcome> {
-    anyhow::bail!("stage 'compare' is not available in this build yet")
-}
