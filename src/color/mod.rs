@@ -12,6 +12,7 @@ pub mod matrix;
 pub mod metrics;
 mod preview;
 pub mod primaries;
+pub mod qc;
 mod space;
 pub mod transfer;
 pub mod working;

@@ -123,21 +123,27 @@ impl De00Histogram {
         self.count
     }
 
-    /// Value at percentile `p` (0..=1), interpolated inside the bin that holds it.
-    fn percentile(&self, p: f64) -> f64 {
-        let rank = p * (self.count - 1) as f64;
+    /// The `k`-th smallest value (0-based), placed inside its bin by its rank among the bin's
+    /// values.
+    fn value_at_rank(&self, k: u64) -> f64 {
         let mut seen = 0u64;
         for (i, &n) in self.bins.iter().enumerate() {
-            if n == 0 {
-                continue;
-            }
-            if (seen + n) as f64 > rank {
-                let within = (rank - seen as f64 + 0.5) / n as f64;
+            if seen + n > k {
+                let within = ((k - seen) as f64 + 0.5) / n as f64;
                 return ((i as f64 + within) * Self::BIN_WIDTH).min(self.max);
             }
             seen += n;
         }
         self.max
+    }
+
+    /// Value at percentile `p` (0..=1), interpolated between ranks like
+    /// [`De00Stats::from_values`], each rank known to within one bin.
+    fn percentile(&self, p: f64) -> f64 {
+        let pos = p * (self.count - 1) as f64;
+        let (lo, hi) = (pos.floor() as u64, pos.ceil() as u64);
+        let t = pos - lo as f64;
+        self.value_at_rank(lo) * (1.0 - t) + self.value_at_rank(hi) * t
     }
 
     /// Statistics of everything added; `None` before the first value.
