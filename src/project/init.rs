@@ -76,8 +76,7 @@ fn new_config(dir: &Path, opts: &InitOptions) -> Config {
 fn project_name(dir: &Path) -> String {
     let abs = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     abs.components()
-        .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .next_back()
+        .rfind(|c| !matches!(c, std::path::Component::CurDir))
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .unwrap_or_else(|| "tinct project".into())
 }

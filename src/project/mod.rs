@@ -5,6 +5,7 @@ mod discover;
 mod error;
 mod init;
 mod overrides;
+pub mod status;
 
 pub use config::Config;
 pub use discover::{find_root, resolve_root};

@@ -148,7 +148,7 @@ fn validate(sop: &Sop, text: &str) -> Result<(), SopError> {
     let path = &sop.origin;
     let step_err = |step: &str, problem: String| SopError::InvalidStep {
         path: path.clone(),
-        line: line_of_id(text, step),
+        line: line_of_id(text, step, 0),
         step: step.to_string(),
         problem,
     };
@@ -157,7 +157,7 @@ fn validate(sop: &Sop, text: &str) -> Result<(), SopError> {
         if stage.id.trim().is_empty() || stage_ids.insert(stage.id.as_str(), ()).is_some() {
             return Err(SopError::InvalidStage {
                 path: path.clone(),
-                line: line_of_id(text, &stage.id),
+                line: line_of_id(text, &stage.id, usize::from(!stage.id.trim().is_empty())),
                 stage: stage.id.clone(),
                 problem: if stage.id.trim().is_empty() { "empty id".into() } else { "duplicate stage id".into() },
             });
@@ -171,7 +171,12 @@ fn validate(sop: &Sop, text: &str) -> Result<(), SopError> {
             return Err(step_err(id, "a step id must be one word (letters, digits, '-', '.')".into()));
         }
         if let Some(first) = seen.insert(id, &stage.id) {
-            return Err(step_err(id, format!("duplicate step id (already used in stage `{first}`)")));
+            return Err(SopError::InvalidStep {
+                path: path.clone(),
+                line: line_of_id(text, id, 1),
+                step: id.to_string(),
+                problem: format!("duplicate step id (already used in stage `{first}`)"),
+            });
         }
         for req in &step.requires {
             if req == id {
@@ -203,10 +208,11 @@ fn validate(sop: &Sop, text: &str) -> Result<(), SopError> {
     Ok(())
 }
 
-/// The 1-based line of `id = "<id>"` in the SOP text (0 when not found, e.g. built by hand).
-fn line_of_id(text: &str, id: &str) -> usize {
+/// The 1-based line of the `nth` (from 0) `id = "<id>"` in the SOP text (0 when not found).
+fn line_of_id(text: &str, id: &str, nth: usize) -> usize {
     text.lines()
-        .position(|l| {
+        .enumerate()
+        .filter(|(_, l)| {
             let l = l.trim();
             l.strip_prefix("id")
                 .map(str::trim_start)
@@ -214,7 +220,8 @@ fn line_of_id(text: &str, id: &str) -> usize {
                 .map(|r| r.trim().trim_matches(|c| c == '"' || c == '\'') == id)
                 .unwrap_or(false)
         })
-        .map(|i| i + 1)
+        .nth(nth)
+        .map(|(i, _)| i + 1)
         .unwrap_or(0)
 }
 
