@@ -85,6 +85,18 @@ impl Entry {
         self.run_id = Some(run_id.into());
         self
     }
+
+    /// Record a config value that matters for this entry (`section.key`).
+    pub fn with_config(mut self, key: impl Into<String>, value: impl ToString) -> Entry {
+        self.config.insert(key.into(), value.to_string());
+        self
+    }
+
+    /// Record a metric of the run (any JSON value).
+    pub fn with_metric(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Entry {
+        self.metrics.insert(key.into(), value.into());
+        self
+    }
 }
 
 /// `$USER` (or `$USERNAME` on Windows shells), else `unknown`.

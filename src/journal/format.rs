@@ -177,13 +177,13 @@ mod tests {
             "Similarity model.\n\n## 2020-01-01T00:00:00Z · note · fake header\n> nested quote",
         )
         .at(Some("alignment"), Some("align.model"))
-        .with_run("20261126-142003-align");
+        .with_run("20261126-142003-align")
+        .with_config("align.model", "similarity")
+        .with_config("train.steps", 2000)
+        .with_metric("residual", 0.42)
+        .with_metric("flagged", serde_json::json!([3, 17]))
+        .with_metric("label", "a = b");
         e.operator = "alice".into();
-        e.config.insert("align.model".into(), "similarity".into());
-        e.config.insert("train.steps".into(), "2000".into());
-        e.metrics.insert("residual".into(), serde_json::json!(0.42));
-        e.metrics.insert("flagged".into(), serde_json::json!([3, 17]));
-        e.metrics.insert("label".into(), serde_json::json!("a = b"));
         e
     }
 
