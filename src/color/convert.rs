@@ -13,10 +13,12 @@ use crate::media::Image;
 use rayon::prelude::*;
 use std::sync::LazyLock;
 
-/// Per colourspace (indexed like [`Colorspace::ALL`]): its linear RGB → linear Rec.709.
+/// Per colourspace (indexed like [`Colorspace::ALL`]): its linear RGB → linear Rec.709, and back.
 static TO_REC709: LazyLock<[Mat3; Colorspace::ALL.len()]> = LazyLock::new(|| {
     Colorspace::ALL.map(|cs| matrix::rgb_to_rgb(&cs.chromaticities(), &primaries::REC709))
 });
+static FROM_REC709: LazyLock<[Mat3; Colorspace::ALL.len()]> =
+    LazyLock::new(|| TO_REC709.map(|m| m.inverse()));
 
 fn index(cs: Colorspace) -> usize {
     Colorspace::ALL
@@ -32,7 +34,7 @@ pub fn matrix_to_rec709(cs: Colorspace) -> Mat3 {
 
 /// Linear Rec.709 (D65) → linear RGB in `cs`.
 pub fn matrix_from_rec709(cs: Colorspace) -> Mat3 {
-    TO_REC709[index(cs)].inverse()
+    FROM_REC709[index(cs)]
 }
 
 /// A prepared from→to conversion: build once, apply to many pixels.
