@@ -389,12 +389,12 @@ impl App {
             }
             KeyCode::Enter => vec![Effect::Launch {
                 overrides: f.overrides(),
-                stage: f.stage,
+                stage: f.target(),
                 step: f.step,
             }],
             KeyCode::Char('s') if ctrl => vec![Effect::Launch {
                 overrides: f.overrides(),
-                stage: f.stage,
+                stage: f.target(),
                 step: f.step,
             }],
             _ => {
@@ -606,9 +606,10 @@ impl App {
     /// The runtime fills the launch form with the stage's config values once it opens.
     pub fn fill_launch_form(&mut self, params: Vec<(String, String)>) {
         if let Some(Overlay::Launch(f)) = &mut self.overlay
-            && f.fields.is_empty()
+            && !f.filled
         {
             *f = ParamForm::new(&f.stage.clone(), f.step.clone(), params);
+            f.filled = true;
             self.dirty = true;
         }
     }

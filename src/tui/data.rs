@@ -43,6 +43,8 @@ pub enum StepStatus {
     Ready,
     /// Open, waiting for the named requirements.
     Blocked(Vec<String>),
+    /// A QC step that failed (with the operator's note); it stays open until it passes.
+    Failed(String),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -208,7 +210,11 @@ pub trait Source: Send + Sync {
 
     /// Start `stage` as a detached job with `--set` overrides; returns the job id.
     fn launch(&self, stage: &str, overrides: &[String]) -> anyhow::Result<String>;
+    /// Tick a step (an action step once its job succeeded).
     fn check_step(&self, step: &str) -> anyhow::Result<()>;
+    /// Answer a check/qc/decision step: tick it (or, `fail`, record a failed QC) with the
+    /// operator's note, which lands in the journal.
+    fn answer_step(&self, step: &str, fail: bool, note: &str) -> anyhow::Result<()>;
     fn undo_step(&self, step: &str) -> anyhow::Result<()>;
     fn note(
         &self,

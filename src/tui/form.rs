@@ -4,6 +4,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
+pub const RUN_AS: &str = "run as";
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Field {
     pub key: String,
@@ -18,30 +20,54 @@ pub struct ParamForm {
     pub step: Option<String>,
     pub fields: Vec<Field>,
     pub cursor: usize,
+    /// The config keys have been read in (the runtime does that once the form opens).
+    pub filled: bool,
 }
 
 impl ParamForm {
+    /// The first field is what to run: the step's stage, or (edited) another one such as an
+    /// external-command stage `ext:NAME` a site uses instead of the built-in engine.
     pub fn new(stage: &str, step: Option<String>, params: Vec<(String, String)>) -> Self {
-        let fields = params
-            .into_iter()
-            .map(|(key, value)| Field {
-                key,
-                original: value.clone(),
-                value,
-            })
-            .collect();
+        let target = Field {
+            key: RUN_AS.into(),
+            original: stage.into(),
+            value: stage.into(),
+        };
+        let params = params.into_iter().map(|(key, value)| Field {
+            key,
+            original: value.clone(),
+            value,
+        });
+        let fields = std::iter::once(target).chain(params).collect();
         Self {
             stage: stage.to_string(),
             step,
             fields,
             cursor: 0,
+            filled: false,
         }
+    }
+
+    /// What `tinct run` gets: the (possibly edited) first field.
+    pub fn target(&self) -> String {
+        let t = self
+            .fields
+            .first()
+            .map(|f| f.value.trim().to_string())
+            .unwrap_or_default();
+        if t.is_empty() { self.stage.clone() } else { t }
+    }
+
+    /// Whether the stage has config keys besides the target.
+    pub fn has_params(&self) -> bool {
+        self.fields.len() > 1
     }
 
     /// `section.key=value` for every changed field (the section is the stage's config section).
     pub fn overrides(&self) -> Vec<String> {
         self.fields
             .iter()
+            .skip(1)
             .filter(|f| f.value != f.original)
             .map(|f| format!("{}.{}={}", self.stage, f.key, f.value))
             .collect()
@@ -83,6 +109,7 @@ mod tests {
                 ("lr".into(), "0.001".into()),
             ],
         );
+        f.key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
         for code in [
             KeyCode::Backspace,
             KeyCode::Backspace,
@@ -92,5 +119,6 @@ mod tests {
             f.key(KeyEvent::new(code, KeyModifiers::NONE));
         }
         assert_eq!(f.overrides(), vec!["train.steps=25".to_string()]);
+        assert_eq!(f.target(), "train");
     }
 }

@@ -300,7 +300,7 @@ impl<W: Write> Loop<'_, W> {
                     self.effect(fx);
                 }
                 if let Some(Overlay::Launch(f)) = &self.app.overlay
-                    && f.fields.is_empty()
+                    && !f.filled
                 {
                     let params = self.source.stage_params(&f.stage);
                     self.app.fill_launch_form(params);

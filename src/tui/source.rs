@@ -182,6 +182,17 @@ impl Source for ProjectSource {
         self.tinct(&["sop", "check", step]).map(drop)
     }
 
+    fn answer_step(&self, step: &str, fail: bool, note: &str) -> anyhow::Result<()> {
+        self.tinct(&[
+            "sop",
+            if fail { "fail" } else { "check" },
+            step,
+            "--note",
+            note,
+        ])
+        .map(drop)
+    }
+
     fn undo_step(&self, step: &str) -> anyhow::Result<()> {
         self.tinct(&["sop", "undo", step]).map(drop)
     }

@@ -63,6 +63,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                 StepStatus::Done => (g.done, Role::StepDone),
                 _ if Some(i) == current => (g.current, Role::StepActive),
                 StepStatus::Ready => (g.ready, Role::StepReady),
+                StepStatus::Failed(_) => (g.failed, Role::JobFailed),
                 StepStatus::Blocked(_) => (g.blocked, Role::StepBlocked),
             };
             let mut style = th.style(role);

@@ -41,7 +41,7 @@ pub fn draw(f: &mut Frame, app: &App, form: &ParamForm, area: Rect) {
             ])
         })
         .collect();
-    if form.fields.is_empty() {
+    if !form.has_params() {
         lines.push(Line::styled(
             "(this stage has no parameters in tinct.toml)",
             th.style(Role::Dim),

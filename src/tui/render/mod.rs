@@ -28,6 +28,7 @@ pub struct Glyphs {
     pub ready: &'static str,
     pub current: &'static str,
     pub blocked: &'static str,
+    pub failed: &'static str,
     pub bar_full: &'static str,
     pub bar_empty: &'static str,
 }
@@ -39,6 +40,7 @@ pub fn glyphs(ascii: bool) -> Glyphs {
             ready: "[ ]",
             current: "[>]",
             blocked: "[-]",
+            failed: "[!]",
             bar_full: "#",
             bar_empty: ".",
         }
@@ -48,6 +50,7 @@ pub fn glyphs(ascii: bool) -> Glyphs {
             ready: " ○ ",
             current: " ▶ ",
             blocked: " ⊘ ",
+            failed: " ✘ ",
             bar_full: "█",
             bar_empty: "░",
         }
@@ -196,6 +199,7 @@ fn asciify(buf: &mut Buffer, area: Rect) {
                 '—' | '–' => "-",
                 '▶' => ">",
                 '✔' => "x",
+                '✘' => "!",
                 '○' => "o",
                 '⊘' => "-",
                 _ => "?",

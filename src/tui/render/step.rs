@@ -44,6 +44,10 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                 Role::StepActive,
             ),
         },
+        StepStatus::Failed(note) => (
+            format!("QC failed ({note}) — {key}: record it again once fixed"),
+            Role::JobFailed,
+        ),
         StepStatus::Blocked(open) => (format!("waits for: {}", open.join(", ")), Role::StepBlocked),
     };
     lines.push(Line::from(vec![

@@ -1,0 +1,83 @@
+//! Snapshots of the console drawn on a `TestBackend` at 120x40, 80x24 and a narrow 60x20,
+//! plus the generated key and theme tables (so the README cannot drift from the code).
+
+#[path = "tui_fixture.rs"]
+mod fixture;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tinct::tui::app::App;
+use tinct::tui::event::Event;
+use tinct::tui::render;
+
+fn draw(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| render::draw(f, app)).unwrap();
+    t.backend().to_string()
+}
+
+fn key(c: char) -> Event {
+    Event::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char(c),
+        crossterm::event::KeyModifiers::NONE,
+    ))
+}
+
+fn view(keys: &str, ascii: bool) -> App {
+    let mut app = fixture::app(ascii);
+    for c in keys.chars() {
+        app.handle(key(c));
+    }
+    app.message = None;
+    app
+}
+
+macro_rules! snap {
+    ($name:ident, $keys:expr, $ascii:expr) => {
+        #[test]
+        fn $name() {
+            let app = view($keys, $ascii);
+            for (w, h) in [(120, 40), (80, 24), (60, 20)] {
+                insta::assert_snapshot!(format!("{}_{w}x{h}", stringify!($name)), draw(&app, w, h));
+            }
+        }
+    };
+}
+
+snap!(checklist, "", false);
+snap!(jobs, "2", false);
+snap!(monitor, "3", false);
+snap!(telemetry, "4", false);
+snap!(journal, "5", false);
+snap!(help, "?", false);
+snap!(checklist_ascii, "", true);
+snap!(monitor_ascii, "3", true);
+
+#[test]
+fn ascii_mode_draws_no_unicode() {
+    for keys in ["", "2", "3", "4", "5", "?"] {
+        let out = draw(&view(keys, true), 120, 40);
+        let bad: Vec<char> = out.chars().filter(|c| !c.is_ascii()).collect();
+        assert!(bad.is_empty(), "view '{keys}' has non-ASCII {bad:?}");
+    }
+}
+
+#[test]
+fn no_gpu_shows_the_reason() {
+    let mut app = view("4", false);
+    app.handle(Event::Telemetry(
+        Default::default(),
+        Some("no NVIDIA GPU: NVML library not found".into()),
+    ));
+    assert!(draw(&app, 120, 40).contains("no NVIDIA GPU: NVML library not found"));
+}
+
+#[test]
+fn keys_table() {
+    insta::assert_snapshot!(tinct::tui::keymap::KeyMap::defaults().table());
+}
+
+#[test]
+fn themes_table() {
+    insta::assert_snapshot!(tinct::tui::theme::table());
+}
