@@ -100,7 +100,10 @@ pub fn execute(run_dir: &Path, cancel: Arc<AtomicBool>, verbose: bool) -> anyhow
         r.host = liveness::hostname();
         r.detached = leader;
     })?;
-    let ending = match run_job(run_dir, &record, &cancel, verbose) {
+    // A GPU slot is held until the end is recorded, so the next GPU job's start never
+    // precedes this one's recorded end.
+    let mut gpu_slot = None;
+    let ending = match run_job(run_dir, &record, &cancel, verbose, &mut gpu_slot) {
         Ok(ending) => ending,
         Err(e) => {
             log_line(run_dir, &format!("tinct: {e:#}"));
@@ -122,10 +125,17 @@ pub fn execute(run_dir: &Path, cancel: Arc<AtomicBool>, verbose: bool) -> anyhow
         r.error = ending.error.clone();
         r.outcome = ending.outcome.clone();
     })?;
+    drop(gpu_slot);
     Ok(ending.exit_code)
 }
 
-fn run_job(run_dir: &Path, record: &JobRecord, cancel: &Arc<AtomicBool>, verbose: bool) -> anyhow::Result<Ending> {
+fn run_job(
+    run_dir: &Path,
+    record: &JobRecord,
+    cancel: &Arc<AtomicBool>,
+    verbose: bool,
+    gpu_slot: &mut Option<queue::GpuSlot>,
+) -> anyhow::Result<Ending> {
     let runs = run_dir
         .parent()
         .ok_or_else(|| anyhow::anyhow!("{}: not inside runs/", run_dir.display()))?;
@@ -137,8 +147,7 @@ fn run_job(run_dir: &Path, record: &JobRecord, cancel: &Arc<AtomicBool>, verbose
     let config = crate::project::parse_config(&config_path, &fsx::read_to_string(&config_path)?)?;
     let target: JobTarget = record.stage.parse()?;
 
-    // Held until this function returns; the kernel frees it if the process dies.
-    let _slot = if record.gpu {
+    if record.gpu {
         let order_key = format!("{}-{}", record.created.timestamp_micros(), record.id);
         let slot = queue::acquire(runs, config.jobs.gpu_slots, &order_key, cancel, || {
             log_line(run_dir, "tinct: queued, waiting for a free GPU slot");
@@ -146,13 +155,11 @@ fn run_job(run_dir: &Path, record: &JobRecord, cancel: &Arc<AtomicBool>, verbose
         match slot {
             Some(slot) => {
                 log_line(run_dir, &format!("tinct: got GPU slot {}", slot.index));
-                Some(slot)
+                *gpu_slot = Some(slot);
             }
             None => return Ok(Ending::cancelled(Some("cancelled while queued".into()), None)),
         }
-    } else {
-        None
-    };
+    }
 
     record::update(run_dir, |r| {
         r.state = JobState::Running;
