@@ -120,7 +120,8 @@ pub async fn run_loop<W: Write>(
         theme::no_color_requested(),
     )?;
     let mut app = App::new(source.project_name(), keymap, theme, opts.ascii);
-    let size = term.size()?;
+    // The frame's area, not `term.size()`: a fixed viewport (benchmarks) has no tty to ask.
+    let size = term.get_frame().area();
     app.size = (size.width, size.height);
     let (tx, mut rx) = unbounded_channel::<Event>();
     let input_paused = Arc::new(AtomicBool::new(false));
