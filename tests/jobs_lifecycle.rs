@@ -144,7 +144,7 @@ fn detached_job_survives_its_session_being_killed() {
 /// Counts to 8, saving the last finished step in `artifacts/ckpt`; a resumed run starts after
 /// the checkpoint of the run it continues.
 const CHECKPOINTING: &str = "i=0; if [ -n \"$TINCT_RESUME_FROM\" ]; then i=$(cat \"$TINCT_RESUME_FROM/artifacts/ckpt\"); fi; \
-    while [ $i -lt 8 ]; do i=$((i+1)); sleep 0.25; echo $i > \"$TINCT_ARTIFACTS/ckpt\"; echo step=$i; done";
+    while [ $i -lt 8 ]; do i=$((i+1)); sleep 0.6; echo $i > \"$TINCT_ARTIFACTS/ckpt\"; echo step=$i; done";
 
 #[test]
 fn killed_job_shows_lost_and_resumes_from_its_checkpoint() {
@@ -156,7 +156,7 @@ fn killed_job_shows_lost_and_resumes_from_its_checkpoint() {
     let pid = job(dir.path(), &id)["pid"].as_i64().expect("a running job has a pid") as i32;
     // kill -9 the worker's whole process group: nothing gets to record an end.
     unsafe { libc::kill(-pid, libc::SIGKILL) };
-    wait_until("the job to show as lost", Duration::from_secs(10), || {
+    wait_until("the job to show as lost", Duration::from_secs(30), || {
         job(dir.path(), &id)["state"] == "lost"
     });
     assert_eq!(
@@ -169,7 +169,7 @@ fn killed_job_shows_lost_and_resumes_from_its_checkpoint() {
         .trim()
         .parse()
         .unwrap();
-    assert!(checkpoint >= 3);
+    assert!((2..8).contains(&checkpoint), "killed mid-way: {checkpoint}");
 
     let out = tinct(dir.path(), &["resume", &id, "--detach"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
