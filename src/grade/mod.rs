@@ -30,3 +30,16 @@ pub fn encode(rgb: [f32; 3]) -> [f32; 3] {
 pub fn decode(rgb: [f32; 3]) -> [f32; 3] {
     color::to_linear(Colorspace::Srgb, rgb)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn encoding_round_trips_and_is_srgb() {
+        for v in [0.0f32, 0.0031308, 0.18, 0.5, 1.0] {
+            let e = super::encode([v; 3]);
+            let d = super::decode(e);
+            assert!((d[0] - v).abs() < 1e-5, "{v} -> {e:?} -> {d:?}");
+        }
+        assert!((super::encode([0.18; 3])[1] - 0.4613561).abs() < 1e-4);
+    }
+}

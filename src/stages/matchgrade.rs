@@ -3,10 +3,11 @@
 //! `.cube` and the CDL as `.cc`/`.cdl`, and render the source sequence through the chosen grade
 //! into `pipeline/05_matchgrade_render/` with the same output settings as the ML render.
 
-use super::handoff::AlignedSet;
+use super::align::AlignmentManifest;
 use super::output::OutputSpec;
+use super::curate::assumed_colorspace;
 use super::{Ctx, Outcome};
-use crate::color::{self, Colorspace};
+use crate::color;
 use crate::grade::lut_fit::{self, LutFitParams};
 use crate::grade::{self, Cdl, Lut3d, Matrix3, RootPoly, Samples, cube};
 use crate::media::{self, Image, Sequence};
@@ -92,7 +93,7 @@ impl FittedGrades {
 }
 
 /// Gather the fit samples from the aligned training pairs (validation frames held out).
-pub fn gather_samples(project: &Project, set: &AlignedSet, validation: &[i64], max_samples: usize) -> anyhow::Result<(Samples, Vec<i64>)> {
+pub fn gather_samples(project: &Project, set: &AlignmentManifest, validation: &[i64], max_samples: usize) -> anyhow::Result<(Samples, Vec<i64>)> {
     let pairs = set.training_pairs(validation);
     anyhow::ensure!(!pairs.is_empty(), "no usable aligned pairs (all flagged or held out for validation)");
     let mut images = Vec::new();
@@ -118,13 +119,6 @@ pub fn fit_error(samples: &Samples, pred: impl Fn([f32; 3]) -> [f32; 3]) -> f64 
     total / s.len().max(1) as f64
 }
 
-fn source_colorspace(project: &Project) -> anyhow::Result<Option<Colorspace>> {
-    match project.config.source.colorspace.as_str() {
-        "" | "auto" => Ok(None),
-        s => Ok(Some(s.parse().context("config key source.colorspace")?)),
-    }
-}
-
 pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config.matchgrade;
     anyhow::ensure!(matches!(cfg.lut_size, 2..=129), "config key matchgrade.lut-size: {} (use 17, 33 or 65)", cfg.lut_size);
@@ -132,7 +126,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     let spec = OutputSpec::from_config(&ctx.config.infer)?;
     let out_dir = ctx.project.path(layout::MATCHGRADE);
 
-    let set = AlignedSet::load(&ctx.project)?;
+    let set = AlignmentManifest::load(&ctx.project.root)?;
     let t0 = Instant::now();
     let (samples, frames) = gather_samples(&ctx.project, &set, &ctx.config.curate.validation, cfg.max_samples)?;
     ctx.log(format!("fitting on {} samples from frames {frames:?}", samples.len()));
@@ -184,7 +178,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
 fn render_sequence(ctx: &Ctx, grades: &FittedGrades, kind: GradeKind, spec: &OutputSpec) -> anyhow::Result<Vec<PathBuf>> {
     let seq = Sequence::discover(&ctx.project.path(&ctx.config.source.pattern))
         .with_context(|| format!("config key source.pattern '{}'", ctx.config.source.pattern))?;
-    let assume = source_colorspace(&ctx.project)?;
+    let assume = assumed_colorspace("source.colorspace", &ctx.config.source.colorspace)?;
     let frames: Vec<i64> = seq.frames.iter().copied().filter(|f| ctx.frames.is_none_or(|r| r.contains(*f))).collect();
     let dir = ctx.project.path(layout::MATCHGRADE);
     let t0 = Instant::now();
@@ -207,4 +201,26 @@ fn render_sequence(ctx: &Ctx, grades: &FittedGrades, kind: GradeKind, spec: &Out
         written.push(out);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_grade_fits_a_density_fade() {
+        let mut s = Samples::default();
+        for i in 0..20_000 {
+            let clean = [((i * 37) % 101) as f32 / 130.0 + 0.02, ((i * 53) % 97) as f32 / 125.0 + 0.02, ((i * 11) % 89) as f32 / 115.0 + 0.02];
+            let src = [0, 1, 2].map(|c| 10f32.powf((clean[c].log10()) * [0.55, 0.9, 0.5][c] - 0.03));
+            s.src.push(src);
+            s.dst.push(clean);
+        }
+        let g = FittedGrades::fit(&s, &LutFitParams { size: 17, ..Default::default() });
+        let base = fit_error(&s, |p| p);
+        for k in GradeKind::ALL {
+            let e = fit_error(&s, |p| g.apply(k, p));
+            assert!(e < 0.5 * base, "{}: {e:.2} vs untouched {base:.2}", k.id());
+        }
+    }
 }

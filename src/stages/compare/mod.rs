@@ -8,7 +8,7 @@
 mod font;
 mod renders;
 
-use super::handoff::AlignedSet;
+use super::align::AlignmentManifest;
 use super::output::OutputSpec;
 use super::{Ctx, Outcome};
 use crate::color::Colorspace;
@@ -136,11 +136,11 @@ fn rendered(dir: &Path, stem: &str, ext: &str, n: usize) -> Vec<PathBuf> {
 }
 
 pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
-    let set = AlignedSet::load(&ctx.project)?;
+    let set = AlignmentManifest::load(&ctx.project.root)?;
     let spec = OutputSpec::from_config(&ctx.config.infer)?;
     let validation = &ctx.config.curate.validation;
     let held_out = set.pairs.iter().any(|p| validation.contains(&p.frame));
-    let pairs: Vec<_> = set.pairs.iter().filter(|p| if held_out { validation.contains(&p.frame) } else { !p.flagged }).collect();
+    let pairs: Vec<_> = set.pairs.iter().filter(|p| if held_out { validation.contains(&p.frame) } else { p.usable() }).collect();
     anyhow::ensure!(!pairs.is_empty(), "no aligned pairs to compare");
     let baseline = load_baseline(ctx)?;
     let seq = Sequence::discover(&ctx.project.path(&ctx.config.source.pattern))
@@ -201,10 +201,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     // Temporal flicker on consecutive frames of each rendered sequence.
     let n = ctx.config.compare.flicker_frames;
     let src_paths: Vec<PathBuf> = seq.frames.iter().take(n).map(|f| seq.path(*f)).collect();
-    let assume = match ctx.config.source.colorspace.as_str() {
-        "" | "auto" => None,
-        s => Some(s.parse().context("config key source.colorspace")?),
-    };
+    let assume = super::curate::assumed_colorspace("source.colorspace", &ctx.config.source.colorspace)?;
     let mut flick = BTreeMap::new();
     flick.insert("source", flicker(&src_paths, assume)?);
     flick.insert("matchgrade", flicker(&rendered(&ctx.project.path(layout::MATCHGRADE), "matchgrade", spec.ext, n), Some(spec.colorspace))?);
