@@ -111,12 +111,26 @@ impl SmoothField {
     }
 }
 
+/// The three layers' fields sampled once on the frame's pixel grid (fading does not move with
+/// the picture, so every frame shares this map).
+pub fn sample_fields(fields: &[SmoothField; 3], size: (usize, usize)) -> Vec<[f32; 3]> {
+    let (w, h) = size;
+    (0..w * h)
+        .map(|i| {
+            let u = ((i % w) as f32 + 0.5) / w as f32;
+            let v = ((i / w) as f32 + 0.5) / h as f32;
+            std::array::from_fn(|c| fields[c].at(u, v))
+        })
+        .collect()
+}
+
 /// Everything needed to age one frame of the print.
 pub struct Ageing<'a> {
     pub stock: &'a PrintStock,
     pub fade: &'a Fade,
-    /// One field per dye layer (the layers fade unevenly, and not in step).
-    pub fields: &'a [SmoothField; 3],
+    /// Per pixel, one field value per dye layer (the layers fade unevenly, and not in step):
+    /// [`sample_fields`].
+    pub field_map: &'a [[f32; 3]],
     /// Position in the reel, 0 = head, 1 = tail.
     pub reel_position: f32,
     /// Stateless noise key of this frame's grain.
@@ -124,15 +138,15 @@ pub struct Ageing<'a> {
 }
 
 impl Ageing<'_> {
-    /// Faded density of pixel `index` at (u, v) from its clean densities.
-    pub fn faded(&self, clean: [f32; 3], u: f32, v: f32, index: u64) -> [f32; 3] {
+    /// Faded density of pixel `index` (row-major) from its clean densities.
+    pub fn faded(&self, clean: [f32; 3], index: usize) -> [f32; 3] {
+        let field = self.field_map[index];
+        let index = index as u64;
         let shared = gaussian_at(self.grain_key, index * 4 + 3);
         let drift = 1.0 - self.fade.drift * self.reel_position;
         std::array::from_fn(|c| {
             let dye = (clean[c] - self.stock.d_min).max(0.0);
-            let survival = (self.fade.survival[c]
-                * (1.0 + self.fade.variation * self.fields[c].at(u, v))
-                * drift)
+            let survival = (self.fade.survival[c] * (1.0 + self.fade.variation * field[c]) * drift)
                 .clamp(0.0, 1.0);
             let kept = dye * survival;
             // Each dye layer has its own grain clouds; half the variance is shared (the silver
@@ -145,9 +159,11 @@ impl Ageing<'_> {
 
     /// A black-and-white print of the clean frame's luminance: silver density with the same
     /// uneven density and grain, one channel.
-    pub fn monochrome(&self, clean_luma_density: f32, u: f32, v: f32, index: u64) -> f32 {
+    pub fn monochrome(&self, clean_luma_density: f32, index: usize) -> f32 {
+        let field = self.field_map[index][1];
+        let index = index as u64;
         let silver = (clean_luma_density - self.stock.d_min).max(0.0);
-        let kept = silver * (1.0 + 0.5 * self.fade.variation * self.fields[1].at(u, v));
+        let kept = silver * (1.0 + 0.5 * self.fade.variation * field);
         let grain = self.grain_rms(kept) * gaussian_at(self.grain_key, index * 4 + 3);
         (self.stock.d_min + kept + grain).max(0.0)
     }
@@ -187,19 +203,71 @@ mod tests {
             SmoothField::random(&mut rng),
             SmoothField::random(&mut rng),
         ];
+        let field_map = sample_fields(&fields, (4, 4));
         let ageing = Ageing {
             stock: &stock,
             fade: &fade,
-            fields: &fields,
+            field_map: &field_map,
             reel_position: 0.0,
             grain_key: 0,
         };
         let grey = stock.density(0.18);
-        let d = ageing.faded([grey; 3], 0.5, 0.5, 0);
+        let d = ageing.faded([grey; 3], 5);
         let t = d.map(transmittance);
         assert!(
             t[0] > t[1] && t[2] > t[1],
             "grey should turn magenta: {t:?}"
+        );
+    }
+
+    #[test]
+    fn fading_fields_are_smooth_and_bounded() {
+        let mut rng = Rng::new(2);
+        let fields = std::array::from_fn(|_| SmoothField::random(&mut rng));
+        let (w, h) = (64, 32);
+        let map = sample_fields(&fields, (w, h));
+        assert!(map.iter().flatten().all(|v| v.abs() <= 1.0));
+        for y in 0..h {
+            for x in 1..w {
+                let (a, b) = (map[y * w + x], map[y * w + x - 1]);
+                assert!(
+                    (0..3).all(|c| (a[c] - b[c]).abs() < 0.2),
+                    "field jumps at ({x}, {y})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn grain_differs_between_frames_and_scales_with_setting() {
+        let stock = PrintStock::default();
+        let fade = Fade {
+            variation: 0.0,
+            drift: 0.0,
+            ..Fade::default()
+        };
+        let field_map = vec![[0.0; 3]; 256];
+        let age = |key| Ageing {
+            stock: &stock,
+            fade: &fade,
+            field_map: &field_map,
+            reel_position: 0.0,
+            grain_key: key,
+        };
+        let grey = [stock.density(0.18); 3];
+        let frame = |key| {
+            (0..256)
+                .map(|i| age(key).faded(grey, i)[1])
+                .collect::<Vec<f32>>()
+        };
+        let (a, b) = (frame(1), frame(2));
+        assert_ne!(a, b, "each frame has its own grain");
+        let mean = a.iter().sum::<f32>() / 256.0;
+        let rms = (a.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / 256.0).sqrt();
+        assert!(
+            rms > 0.5 * fade.grain && rms < 3.0 * fade.grain,
+            "grain rms {rms} for setting {}",
+            fade.grain
         );
     }
 }

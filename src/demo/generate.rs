@@ -1,6 +1,6 @@
 //! The generator: plan the reel, render every source and reference frame, write the project.
 
-use super::film::{Ageing, SmoothField, transmittance};
+use super::film::{Ageing, SmoothField, sample_fields, transmittance};
 use super::footage::PANORAMAS;
 use super::random::{Rng, stream_key};
 use super::render::{PrintedPanorama, luma, reference_transmittance, source_density};
@@ -70,6 +70,8 @@ pub fn generate(dir: &Path, spec: &DemoSpec) -> anyhow::Result<DemoTruth> {
 struct Plan {
     shots: Vec<Shot>,
     fields: [SmoothField; 3],
+    /// `fields` sampled on the source frame's pixels.
+    field_map: Vec<[f32; 3]>,
 }
 
 impl Plan {
@@ -89,7 +91,12 @@ impl Plan {
             },
         );
         let fields = std::array::from_fn(|_| SmoothField::random(&mut rng));
-        Plan { shots, fields }
+        let field_map = sample_fields(&fields, spec.frame_size);
+        Plan {
+            shots,
+            fields,
+            field_map,
+        }
     }
 
     fn truth(&self, spec: &DemoSpec) -> DemoTruth {
@@ -211,19 +218,9 @@ fn write_source_frame(
     let ageing = |stream| Ageing {
         stock: &spec.stock,
         fade: &spec.fade,
-        fields: &plan.fields,
+        field_map: &plan.field_map,
         reel_position: (n - spec.first_frame) as f32 / total as f32,
         grain_key: stream_key(spec.seed, stream, n),
-    };
-    let pixel = |i: usize| -> ([f32; 3], f32, f32, u64) {
-        let d = &density.data[i * 3..i * 3 + 3];
-        let (x, y) = (i % w, i / w);
-        (
-            [d[0], d[1], d[2]],
-            (x as f32 + 0.5) / w as f32,
-            (y as f32 + 0.5) / h as f32,
-            i as u64,
-        )
     };
     let opts = WriteOptions::default();
     let write = |footage: &Footage, img: &Image| {
@@ -250,8 +247,8 @@ fn write_source_frame(
         let a = ageing(GRAIN_FADED);
         let data = (0..w * h)
             .flat_map(|i| {
-                let (d, u, v, idx) = pixel(i);
-                a.faded(d, u, v, idx).map(transmittance)
+                let d = &density.data[i * 3..i * 3 + 3];
+                a.faded([d[0], d[1], d[2]], i).map(transmittance)
             })
             .collect();
         write(f, &Image::from_vec(w, h, 3, data))?;
@@ -260,10 +257,9 @@ fn write_source_frame(
         let a = ageing(GRAIN_MONOCHROME);
         let data = (0..w * h)
             .flat_map(|i| {
-                let (_, u, v, idx) = pixel(i);
-                let c = clean.pixel(i % w, i / w);
+                let c = &clean.data[i * 3..i * 3 + 3];
                 let y_density = -luma(c[0], c[1], c[2]).max(1e-6).log10();
-                [transmittance(a.monochrome(y_density, u, v, idx)); 3]
+                [transmittance(a.monochrome(y_density, i)); 3]
             })
             .collect();
         write(f, &Image::from_vec(w, h, 3, data))?;
