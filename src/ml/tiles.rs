@@ -31,6 +31,13 @@ impl Default for TileOptions {
     }
 }
 
+/// Extra context around each tile beyond the cross-fade zone, in pixels.
+const CONTEXT: usize = 64;
+
+fn align_down(v: usize) -> usize {
+    v - v % ChromaNet::MULTIPLE as usize
+}
+
 /// Rows converted per chunk, so colour conversion temporaries stay small at 4K.
 const BAND_ROWS: i64 = 256;
 
@@ -112,12 +119,22 @@ pub fn predict_chroma(net: &ChromaNet, ycc: &Tensor, opts: &TileOptions) -> Tens
     let wsum = Tensor::zeros([1, 1, s[2], s[3]], (Kind::Float, dev));
     let (ys, xs) = (spans(h, opts.tile), spans(w, opts.tile));
     let tiled = ys.len() * xs.len() > 1;
-    let margin = if tiled { opts.overlap } else { 0 };
+    // Context beyond the cross-fade: the network's receptive field is wide (four stride-2
+    // levels), so give each tile real picture well past the zone where it is blended.
+    let margin = if tiled { opts.overlap + CONTEXT } else { 0 };
     let half = opts.half && dev.is_cuda();
     for &(ky0, ky1) in &ys {
         for &(kx0, kx1) in &xs {
-            let (cy0, cy1) = (ky0.saturating_sub(margin), (ky1 + margin).min(h));
-            let (cx0, cx1) = (kx0.saturating_sub(margin), (kx1 + margin).min(w));
+            // Start on the network's 16-pixel grid: stride-2 layers then sample the same
+            // positions as in a whole-frame pass, which is what makes tiles agree.
+            let (cy0, cy1) = (
+                align_down(ky0.saturating_sub(margin)),
+                (ky1 + margin).min(h),
+            );
+            let (cx0, cx1) = (
+                align_down(kx0.saturating_sub(margin)),
+                (kx1 + margin).min(w),
+            );
             let (th, tw) = ((cy1 - cy0) as i64, (cx1 - cx0) as i64);
             let tile = ycc.narrow(2, cy0 as i64, th).narrow(3, cx0 as i64, tw);
             let m = ChromaNet::MULTIPLE;

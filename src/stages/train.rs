@@ -7,8 +7,9 @@
 use super::{Ctx, Outcome};
 use crate::ml::trainer;
 
+/// Train; a resumed job (`ctx.resume_from`) continues from that run's latest checkpoint.
 pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
-    run_from(ctx, None)
+    run_from(ctx, ctx.resume_from.as_deref())
 }
 
 /// Train, continuing from the latest checkpoint of `resume` (a run folder or a checkpoint).
