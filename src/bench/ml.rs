@@ -141,7 +141,7 @@ fn speed(
         loss
     };
     for _ in 0..2 {
-        step();
+        let _ = step();
     }
     sync(device);
     let t = Instant::now();

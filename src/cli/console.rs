@@ -18,7 +18,7 @@ pub fn open_default(g: &Global) -> anyhow::Result<u8> {
     open(g.project.as_deref(), g)
 }
 
-fn open(dir: Option<&std::path::Path>, g: &Global) -> anyhow::Result<u8> {
+pub(super) fn open(dir: Option<&std::path::Path>, g: &Global) -> anyhow::Result<u8> {
     let project = crate::project::open(dir, &g.set)?;
     let source = Arc::new(ProjectSource::new(project));
     run_terminal(

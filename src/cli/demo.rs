@@ -24,7 +24,7 @@ pub enum Commands {
     },
 }
 
-pub fn run(cmd: Commands, _g: &Global) -> anyhow::Result<u8> {
+pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
     let Commands::Demo {
         dir,
         no_open,
@@ -82,9 +82,9 @@ pub fn run(cmd: Commands, _g: &Global) -> anyhow::Result<u8> {
         demo::TRUTH_FILE
     );
     println!("footage: panoramas by Greg Zaal, Poly Haven (CC0)");
-    if !no_open {
-        // The console is launched by `tinct open`; until it is wired here, say how.
+    if no_open {
         println!("next: tinct open {}", dir.display());
+        return Ok(0);
     }
-    Ok(0)
+    super::console::open(Some(&dir), g)
 }

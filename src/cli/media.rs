@@ -1,7 +1,11 @@
-//! `tinct media info|convert`.
+//! `tinct media info|convert`: inspect and convert image files and frame sequences.
 
 use super::Global;
+use crate::color::Colorspace;
+use crate::media::{self, FramePattern, Sequence, WriteOptions};
+use anyhow::Context;
 use clap::Subcommand;
+use std::path::{Path, PathBuf};
 
 #[derive(Subcommand, Debug)]
 pub enum Commands {
@@ -12,12 +16,113 @@ pub enum Commands {
 
 #[derive(Subcommand, Debug)]
 pub enum MediaCmd {
-    /// Size, channels, pixel type, compression, frame range and gaps.
-    Info { path: String },
+    /// Size, channels, pixel type, compression, frame range and gaps (headers only).
+    Info {
+        /// A file, or a sequence pattern: name.%04d.exr, name.####.exr, name.@.exr.
+        path: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Convert a file or a sequence (frame numbers kept) to another format or colourspace.
+    Convert {
+        input: PathBuf,
+        output: PathBuf,
+        /// Colourspace to write (default: linear-rec709 for EXR, srgb for integer formats).
+        #[arg(long)]
+        to_colorspace: Option<Colorspace>,
+        /// Colourspace the input is in, overriding what the file implies (e.g. cineon).
+        #[arg(long)]
+        assume: Option<Colorspace>,
+        /// EXR: 32-bit float instead of half.
+        #[arg(long)]
+        float: bool,
+        /// EXR compression (none, zip, piz, ...) or DPX layout (a, b, packed; -le suffix).
+        #[arg(long)]
+        compression: Option<String>,
+        /// Bits per sample for integer formats (DPX 8/10/12/16, TIFF/PNG 8/16).
+        #[arg(long)]
+        bits: Option<u8>,
+    },
 }
 
 pub fn run(cmd: Commands, _g: &Global) -> anyhow::Result<u8> {
+    let Commands::Media(cmd) = cmd;
     match cmd {
-        Commands::Media(_) => anyhow::bail!("`tinct media` is not available in this build yet"),
+        MediaCmd::Info { path, json } => info(&path, json),
+        MediaCmd::Convert { input, output, to_colorspace, assume, float, compression, bits } => {
+            let is_exr = output.extension().is_some_and(|e| e.eq_ignore_ascii_case("exr"));
+            let defaults = WriteOptions::default();
+            let opts = WriteOptions {
+                colorspace: to_colorspace.unwrap_or(if is_exr { Colorspace::LinearRec709 } else { Colorspace::Srgb }),
+                half: !float,
+                compression: compression.unwrap_or_else(|| if is_exr { defaults.compression.clone() } else { "a".into() }),
+                bits: bits.unwrap_or(if output.extension().is_some_and(|e| e.eq_ignore_ascii_case("dpx")) { 10 } else { 16 }),
+            };
+            convert(&input, &output, assume, &opts)
+        }
     }
+}
+
+fn is_pattern(p: &Path) -> bool {
+    FramePattern::parse(p).is_some()
+}
+
+fn info(path: &Path, json: bool) -> anyhow::Result<u8> {
+    let seq = Sequence::discover(path)?;
+    let first = seq.first().with_context(|| format!("{}: no frames found", path.display()))?;
+    let file = seq.path(first);
+    let header = media::probe(&file)?;
+    let gaps: Vec<[i64; 2]> = seq.gap_ranges().into_iter().map(|(a, b)| [a, b]).collect();
+    if json {
+        let mut v = serde_json::to_value(&header)?;
+        let obj = v.as_object_mut().expect("FileInfo serialises to an object");
+        obj.insert("path".into(), serde_json::json!(path));
+        if is_pattern(path) {
+            obj.insert("first_frame".into(), serde_json::json!(first));
+            obj.insert("last_frame".into(), serde_json::json!(seq.last()));
+            obj.insert("frames".into(), serde_json::json!(seq.frames.len()));
+            obj.insert("gaps".into(), serde_json::json!(gaps));
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(0);
+    }
+    println!("{}", path.display());
+    println!("  format       {} ({})", header.format, header.layout);
+    println!("  size         {}x{}", header.width, header.height);
+    println!("  channels     {}", header.channels.join(", "));
+    println!("  pixel type   {:?}", header.pixel_type);
+    println!("  compression  {}", header.compression);
+    println!("  colourspace  {}", header.colorspace);
+    if !header.ignored_layers.is_empty() {
+        println!("  ignored      {}", header.ignored_layers.join(", "));
+    }
+    if is_pattern(path) {
+        println!("  frames       {first}-{} ({} files)", seq.last().unwrap_or(first), seq.frames.len());
+        if gaps.is_empty() {
+            println!("  gaps         none");
+        } else {
+            let list: Vec<String> = gaps.iter().map(|[a, b]| if a == b { a.to_string() } else { format!("{a}-{b}") }).collect();
+            println!("  gaps         {}", list.join(", "));
+        }
+    }
+    Ok(0)
+}
+
+fn convert(input: &Path, output: &Path, assume: Option<Colorspace>, opts: &WriteOptions) -> anyhow::Result<u8> {
+    let seq = Sequence::discover(input)?;
+    if !is_pattern(input) {
+        let img = media::read_linear(input, assume)?;
+        media::write(output, &img, opts)?;
+        println!("{} -> {}", input.display(), output.display());
+        return Ok(0);
+    }
+    let out = FramePattern::parse(output)
+        .with_context(|| format!("{}: converting a sequence needs an output pattern (e.g. out.%04d.exr)", output.display()))?;
+    anyhow::ensure!(!seq.frames.is_empty(), "{}: no frames found", input.display());
+    for f in &seq.frames {
+        let img = seq.read_linear(*f, assume)?;
+        media::write(&out.path(*f), &img, opts).with_context(|| format!("frame {f}"))?;
+    }
+    println!("{} frames: {} -> {}", seq.frames.len(), input.display(), output.display());
+    Ok(0)
 }

@@ -59,6 +59,11 @@ pub enum Command {
 
 /// Entry point of the `tinct` binary: parse, dispatch, report errors in one readable block.
 pub fn main() -> ExitCode {
+    // A CLI piped into `head` should end quietly, as Unix tools do, not panic on EPIPE.
+    // SAFETY: restoring the default disposition of one signal before any output is written.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     if cli.version {
         println!("{}", crate::ml::device::version_text());

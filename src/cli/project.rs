@@ -89,11 +89,6 @@ pub enum SopAction {
 }
 
 pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
-    // `tinct sop | head` should end quietly, as other shell tools do, not panic on EPIPE.
-    // SAFETY: restoring the default disposition of one signal before any output is written.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
     match cmd {
         Commands::Init { dir, source, reference, reference_offset, force } => {
             init(&dir, &source, &reference, reference_offset, force)

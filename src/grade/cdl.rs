@@ -1,5 +1,7 @@
-//! ASC CDL (v1.2): slope, offset, power per channel, then saturation with Rec.709 luma weights,
-//! on grading-encoded values, clamped to 0..1 as the ASC spec (and OCIO's default style) does.
+//! ASC CDL: slope, offset, power per channel, then saturation with Rec.709 luma weights, on
+//! grading-encoded values. Applied like OpenColorIO's default CDL style (`CDL_NO_CLAMP`, what
+//! Nuke's OCIOCDLTransform uses): no clamping, and the power leaves negative values as they are.
+//! Inside 0..1 this agrees with the clamping ASC v1.2 style that Resolve applies.
 //! Fitted by Levenberg–Marquardt; written as `.cc` and `.cdl` XML for Resolve, Nuke
 //! (OCIOCDLTransform) and OpenColorIO.
 
@@ -27,11 +29,11 @@ const LUMA: [f32; 3] = [0.2126, 0.7152, 0.0722];
 impl Cdl {
     pub fn apply(&self, p: [f32; 3]) -> [f32; 3] {
         let sop: [f32; 3] = std::array::from_fn(|c| {
-            let v = (p[c] * self.slope[c] + self.offset[c]).clamp(0.0, 1.0);
-            v.powf(self.power[c])
+            let v = p[c] * self.slope[c] + self.offset[c];
+            if v > 0.0 { v.powf(self.power[c]) } else { v }
         });
         let luma: f32 = (0..3).map(|c| LUMA[c] * sop[c]).sum();
-        sop.map(|v| (luma + self.saturation * (v - luma)).clamp(0.0, 1.0))
+        sop.map(|v| luma + self.saturation * (v - luma))
     }
 
     fn params(&self) -> [f64; 10] {

@@ -35,13 +35,6 @@ struct Rect {
 }
 
 impl Rect {
-    fn from_vec(v: &[usize], w: usize, h: usize) -> Rect {
-        match v {
-            [x, y, cw, ch] => Rect { x: *x, y: *y, w: *cw, h: *ch },
-            _ => Rect { x: 0, y: 0, w, h },
-        }
-    }
-
     fn intersect(self, o: Rect) -> Option<Rect> {
         let (x0, y0) = (self.x.max(o.x), self.y.max(o.y));
         let (x1, y1) = ((self.x + self.w).min(o.x + o.w), (self.y + self.h).min(o.y + o.h));
