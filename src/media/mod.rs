@@ -9,6 +9,7 @@
 
 mod dpx;
 mod error;
+pub mod dwa;
 mod exr_io;
 mod image;
 pub mod info;
