@@ -9,7 +9,6 @@
 
 mod dpx;
 mod error;
-pub mod dwa;
 mod exr_io;
 mod image;
 pub mod info;
