@@ -55,10 +55,16 @@ struct Scores {
     colourfulness_ratio: f64,
 }
 
-fn score(img: &Image, reference: &Image, ref_colourfulness: f64) -> anyhow::Result<(Scores, Vec<f32>)> {
-    let mut map = metrics::de00_map(img, reference)?;
+/// Pixels the aligned reference really covers: warping a differently framed video transfer onto
+/// the scan leaves black borders, which say nothing about colour and must not count.
+fn coverage(reference: &Image) -> Vec<bool> {
+    reference.data.chunks_exact(reference.channels).map(|p| p.iter().any(|&v| v != 0.0)).collect()
+}
+
+fn score(img: &Image, reference: &Image, covered: &[bool], ref_colourfulness: f64) -> anyhow::Result<(Scores, Vec<f32>)> {
+    let map: Vec<f32> = metrics::de00_map(img, reference)?.into_iter().zip(covered).filter(|(_, c)| **c).map(|(v, _)| v).collect();
+    anyhow::ensure!(!map.is_empty(), "the aligned reference covers no pixel of this frame");
     let de00 = De00Stats::from_values(&mut map.clone());
-    map.shrink_to_fit();
     let chroma_psnr = metrics::chroma_psnr(img, reference)?;
     let colourfulness_ratio = metrics::colourfulness(img) / ref_colourfulness.max(1e-9);
     Ok((Scores { de00, chroma_psnr, colourfulness_ratio }, map))
@@ -169,9 +175,10 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
             variants.push(("ml", r.cut(img, area)));
         }
         let ref_c = metrics::colourfulness(&reference);
+        let covered = coverage(&reference);
         let mut frame_scores = serde_json::Map::new();
         for (name, img) in &variants {
-            let (s, map) = score(img, &reference, ref_c)?;
+            let (s, map) = score(img, &reference, &covered, ref_c)?;
             let e = sums.entry(name).or_default();
             e.0 += s.chroma_psnr;
             e.1 += s.colourfulness_ratio;
