@@ -124,6 +124,6 @@ mod tests {
         }
         let mut img = Image::from_fn_rgb(33, 35, |x, _| [x as f32 / 32.0, 0.5, 0.5]);
         lut.apply_image(&mut img);
-        assert!(img.data.chunks_exact(3).enumerate().all(|(i, p)| ((p[0] - (1.0 - (i % 33) as f32 / 32.0)).abs() < 1e-6)));
+        assert!(img.data.chunks_exact(3).enumerate().all(|(i, p)| (p[0] - (1.0 - (i % 33) as f32 / 32.0)).abs() < 1e-6));
     }
 }
