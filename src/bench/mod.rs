@@ -16,12 +16,18 @@ pub struct BenchOpts {
     pub quick: bool,
 }
 
-/// The footage folder: explicit, `$TINCT_FOOTAGE`, or `../shared/footage` beside the checkout.
+/// The footage folder: explicit, `$TINCT_FOOTAGE`, or `shared/footage` beside the checkout or
+/// beside any folder above it (the workplace keeps `shared/` next to the clones).
 pub fn footage_dir(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    let beside = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .skip(1)
+        .map(|a| a.join("shared/footage"))
+        .collect::<Vec<_>>();
     let candidates = explicit
         .into_iter()
         .chain(std::env::var_os("TINCT_FOOTAGE").map(PathBuf::from))
-        .chain([PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/footage"))]);
+        .chain(beside);
     for c in candidates {
         if c.join("blender-cc0").is_dir() || c.join("vtest").is_dir() {
             return Ok(c);
