@@ -25,7 +25,9 @@ fn main() {
             })
             .unwrap_or_else(|| "unknown".into());
         println!("cargo:rustc-env=TINCT_LIBTORCH_VERSION={version}");
-        let has_cuda = std::path::Path::new(&*lib).join("libtorch_cuda.so").exists();
+        let has_cuda = std::path::Path::new(&*lib)
+            .join("libtorch_cuda.so")
+            .exists();
         println!("cargo:rustc-link-arg=-Wl,--no-as-needed");
         if has_cuda {
             println!("cargo:rustc-link-arg=-ltorch_cuda");

@@ -19,7 +19,10 @@ pub struct FsError {
 
 impl FsError {
     pub fn new(path: impl Into<PathBuf>, source: io::Error) -> Self {
-        Self { path: path.into(), source }
+        Self {
+            path: path.into(),
+            source,
+        }
     }
 }
 
@@ -47,7 +50,9 @@ pub fn write_atomic_with(
         .tempfile_in(dir)
         .map_err(|e| FsError::new(dir, e))?;
     fill(tmp.as_file_mut()).map_err(|e| FsError::new(path, e))?;
-    tmp.as_file_mut().sync_all().map_err(|e| FsError::new(path, e))?;
+    tmp.as_file_mut()
+        .sync_all()
+        .map_err(|e| FsError::new(path, e))?;
     tmp.persist(path).map_err(|e| FsError::new(path, e.error))?;
     Ok(())
 }
@@ -60,7 +65,10 @@ pub fn write_atomic_path(
 ) -> anyhow::Result<()> {
     let dir = parent_of(path);
     fs::create_dir_all(dir).map_err(|e| FsError::new(dir, e))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".tinct-tmp-{}-{}", std::process::id(), name));
     let result = fill(&tmp);
     match result {

@@ -12,26 +12,45 @@ fn python() -> String {
 
 /// Run a python snippet; the peers are required (CI installs them), so a missing module fails.
 fn py(script: &str) -> String {
-    let out = Command::new(python()).arg("-c").arg(script).output().expect("python not runnable (set TINCT_PYTHON)");
-    assert!(out.status.success(), "python peer failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .output()
+        .expect("python not runnable (set TINCT_PYTHON)");
+    assert!(
+        out.status.success(),
+        "python peer failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
 fn probe_colours() -> Vec<[f32; 3]> {
     (0..200)
-        .map(|i| [((i * 37) % 101) as f32 / 100.0, ((i * 53) % 97) as f32 / 96.0, ((i * 11) % 89) as f32 / 88.0])
+        .map(|i| {
+            [
+                ((i * 37) % 101) as f32 / 100.0,
+                ((i * 53) % 97) as f32 / 96.0,
+                ((i * 11) % 89) as f32 / 88.0,
+            ]
+        })
         .collect()
 }
 
 fn parse_rows(text: &str) -> Vec<[f32; 3]> {
-    text.lines().map(|l| {
-        let v: Vec<f32> = l.split_whitespace().map(|w| w.parse().unwrap()).collect();
-        [v[0], v[1], v[2]]
-    }).collect()
+    text.lines()
+        .map(|l| {
+            let v: Vec<f32> = l.split_whitespace().map(|w| w.parse().unwrap()).collect();
+            [v[0], v[1], v[2]]
+        })
+        .collect()
 }
 
 fn colours_literal(c: &[[f32; 3]]) -> String {
-    let rows: Vec<String> = c.iter().map(|p| format!("[{},{},{}]", p[0], p[1], p[2])).collect();
+    let rows: Vec<String> = c
+        .iter()
+        .map(|p| format!("[{},{},{}]", p[0], p[1], p[2]))
+        .collect();
     format!("[{}]", rows.join(","))
 }
 
@@ -40,14 +59,22 @@ fn graded_lut(size: usize) -> Lut3d {
     let mut lut = Lut3d::identity(size);
     for v in &mut lut.data {
         let [r, g, b] = *v;
-        *v = [0.8 * r + 0.2 * g * g, 0.9 * g + 0.1 * b, (b * 1.1 - 0.1 * r).clamp(0.0, 1.0)];
+        *v = [
+            0.8 * r + 0.2 * g * g,
+            0.9 * g + 0.1 * b,
+            (b * 1.1 - 0.1 * r).clamp(0.0, 1.0),
+        ];
     }
     lut
 }
 
 fn assert_close(a: &[[f32; 3]], b: &[[f32; 3]], tol: f32, what: &str) {
     assert_eq!(a.len(), b.len());
-    let worst = a.iter().zip(b).flat_map(|(p, q)| (0..3).map(move |c| (p[c] - q[c]).abs())).fold(0.0, f32::max);
+    let worst = a
+        .iter()
+        .zip(b)
+        .flat_map(|(p, q)| (0..3).map(move |c| (p[c] - q[c]).abs()))
+        .fold(0.0, f32::max);
     assert!(worst <= tol, "{what}: worst difference {worst}");
 }
 
@@ -99,7 +126,12 @@ fn a_cube_written_by_colour_science_loads_in_tinct() {
 #[test]
 fn opencolorio_applies_our_cdl_like_we_do() {
     let dir = tempfile::tempdir().unwrap();
-    let cdl = Cdl { slope: [1.1, 0.95, 0.9], offset: [0.01, -0.02, 0.03], power: [0.9, 1.05, 1.2], saturation: 0.85 };
+    let cdl = Cdl {
+        slope: [1.1, 0.95, 0.9],
+        offset: [0.01, -0.02, 0.03],
+        power: [0.9, 1.05, 1.2],
+        saturation: 0.85,
+    };
     let colours = probe_colours();
     let ours: Vec<[f32; 3]> = colours.iter().map(|c| cdl.apply(*c)).collect();
     for ext in ["cc", "cdl"] {

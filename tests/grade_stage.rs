@@ -14,7 +14,11 @@ fn scene(w: usize, h: usize, f: usize) -> Image {
         let u = ((x + f * 3) % w) as f32 / w as f32;
         let v = y as f32 / h as f32;
         let t = ((x * 7 + y * 13 + f) % 17) as f32 / 170.0;
-        [0.05 + 0.6 * u * u + t, 0.05 + 0.5 * v + 0.2 * (u * 6.0).sin().abs(), 0.05 + 0.4 * (1.0 - u) * v + t]
+        [
+            0.05 + 0.6 * u * u + t,
+            0.05 + 0.5 * v + 0.2 * (u * 6.0).sin().abs(),
+            0.05 + 0.4 * (1.0 - u) * v + t,
+        ]
     })
 }
 
@@ -22,28 +26,57 @@ fn scene(w: usize, h: usize, f: usize) -> Image {
 fn faded(img: &Image) -> Image {
     let mut out = img.clone();
     for p in out.data.chunks_exact_mut(3) {
-        let d = [-(p[0].max(1e-4)).log10() * 0.55, -(p[1].max(1e-4)).log10() * 0.9, -(p[2].max(1e-4)).log10() * 0.5];
-        p.copy_from_slice(&[10f32.powf(-d[0] - 0.02), 10f32.powf(-d[1] - 0.08), 10f32.powf(-d[2] - 0.03)]);
+        let d = [
+            -(p[0].max(1e-4)).log10() * 0.55,
+            -(p[1].max(1e-4)).log10() * 0.9,
+            -(p[2].max(1e-4)).log10() * 0.5,
+        ];
+        p.copy_from_slice(&[
+            10f32.powf(-d[0] - 0.02),
+            10f32.powf(-d[1] - 0.08),
+            10f32.powf(-d[2] - 0.03),
+        ]);
     }
     out
 }
 
 fn exr() -> WriteOptions {
-    WriteOptions { half: false, ..Default::default() }
+    WriteOptions {
+        half: false,
+        ..Default::default()
+    }
 }
 
 #[test]
 fn matchgrade_beats_the_source_on_held_out_frames_and_renders_like_infer() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let mut proj = project::init(root, "footage/src/reel.%04d.exr", "footage/ref/ref.%04d.exr", 0, false).unwrap();
+    let mut proj = project::init(
+        root,
+        "footage/src/reel.%04d.exr",
+        "footage/ref/ref.%04d.exr",
+        0,
+        false,
+    )
+    .unwrap();
     let (w, h) = (96, 64);
-    let mut manifest = AlignmentManifest { crop: [0, 0, w, h], pairs: Vec::new() };
+    let mut manifest = AlignmentManifest {
+        crop: [0, 0, w, h],
+        pairs: Vec::new(),
+    };
     for f in 101..=104 {
         let clean = scene(w, h, f);
         let src = faded(&clean);
-        media::write(&root.join(format!("footage/src/reel.{f:04}.exr")), &src, &exr()).unwrap();
-        let (s, r) = (format!("{}/src.{f:04}.exr", layout::ALIGNMENT), format!("{}/ref.{f:04}.exr", layout::ALIGNMENT));
+        media::write(
+            &root.join(format!("footage/src/reel.{f:04}.exr")),
+            &src,
+            &exr(),
+        )
+        .unwrap();
+        let (s, r) = (
+            format!("{}/src.{f:04}.exr", layout::ALIGNMENT),
+            format!("{}/ref.{f:04}.exr", layout::ALIGNMENT),
+        );
         media::write(&root.join(&s), &src, &exr()).unwrap();
         media::write(&root.join(&r), &clean, &exr()).unwrap();
         manifest.pairs.push(AlignedPair {
@@ -62,7 +95,11 @@ fn matchgrade_beats_the_source_on_held_out_frames_and_renders_like_infer() {
             split: String::new(),
         });
     }
-    std::fs::write(root.join(layout::ALIGNMENT).join("manifest.json"), serde_json::to_vec(&manifest).unwrap()).unwrap();
+    std::fs::write(
+        root.join(layout::ALIGNMENT).join("manifest.json"),
+        serde_json::to_vec(&manifest).unwrap(),
+    )
+    .unwrap();
     proj.config.curate.validation = vec![104];
     proj.config.matchgrade.lut_size = 17;
     proj.config.infer.colorspace = "p3-d65".into();
@@ -87,17 +124,40 @@ fn matchgrade_beats_the_source_on_held_out_frames_and_renders_like_infer() {
 
     let ctx = Ctx::new(proj.clone(), proj.config.clone(), root.join("runs/cmp")).unwrap();
     let out = Stage::Compare.run(&ctx).unwrap();
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(root.join("runs/cmp/artifacts/compare.json")).unwrap()).unwrap();
+    let report: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root.join("runs/cmp/artifacts/compare.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(report["held_out"], true, "{}", out.summary);
     assert_eq!(report["frames"], serde_json::json!([104]));
     let de = |v: &str| report["overall"][v]["de00"]["mean"].as_f64().unwrap();
-    assert!(de("source") > 3.0, "the faded source should be visibly off: {}", de("source"));
-    assert!(de("matchgrade") < 0.5 * de("source"), "baseline {} vs source {}", de("matchgrade"), de("source"));
-    assert!(report["overall"].get("ml").is_none(), "no ML render exists yet");
+    assert!(
+        de("source") > 3.0,
+        "the faded source should be visibly off: {}",
+        de("source")
+    );
+    assert!(
+        de("matchgrade") < 0.5 * de("source"),
+        "baseline {} vs source {}",
+        de("matchgrade"),
+        de("source")
+    );
+    assert!(
+        report["overall"].get("ml").is_none(),
+        "no ML render exists yet"
+    );
     let cmp = root.join(layout::MATCHGRADE).join("compare");
-    for f in ["side_by_side.0104.png", "split.0104.png", "ab_contact_sheet.png", "compare.md"] {
+    for f in [
+        "side_by_side.0104.png",
+        "split.0104.png",
+        "ab_contact_sheet.png",
+        "compare.md",
+    ] {
         assert!(cmp.join(f).exists(), "{f} missing");
     }
-    assert!(std::fs::read_to_string(cmp.join("compare.md")).unwrap().contains("| matchgrade |"));
+    assert!(
+        std::fs::read_to_string(cmp.join("compare.md"))
+            .unwrap()
+            .contains("| matchgrade |")
+    );
 }

@@ -62,7 +62,11 @@ fn last_line(bytes: &[u8]) -> String {
 
 fn jobs_json(dir: &Path) -> Vec<Value> {
     let out = tinct(dir, &["jobs", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
 }
 
@@ -87,12 +91,18 @@ fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
 }
 
 fn metrics(dir: &Path, id: &str) -> Vec<Value> {
-    let text = std::fs::read_to_string(dir.join("runs").join(id).join("metrics.jsonl")).unwrap_or_default();
-    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    let text = std::fs::read_to_string(dir.join("runs").join(id).join("metrics.jsonl"))
+        .unwrap_or_default();
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 fn time(v: &Value) -> chrono::DateTime<chrono::Utc> {
-    v.as_str().unwrap_or_else(|| panic!("not a time: {v}")).parse().unwrap()
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a time: {v}"))
+        .parse()
+        .unwrap()
 }
 
 #[test]
@@ -121,7 +131,10 @@ fn detached_job_survives_its_session_being_killed() {
     }
     let mut shell = shell.spawn().unwrap();
     wait_until("the job id", Duration::from_secs(20), || id_file.exists());
-    let id = std::fs::read_to_string(&id_file).unwrap().trim().to_string();
+    let id = std::fs::read_to_string(&id_file)
+        .unwrap()
+        .trim()
+        .to_string();
     wait_until("the job to run", Duration::from_secs(10), || {
         job(dir.path(), &id)["state"] == "running"
     });
@@ -132,7 +145,12 @@ fn detached_job_survives_its_session_being_killed() {
     }
     shell.wait().unwrap();
     let out = tinct(dir.path(), &["wait", &id]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let record = job_file(dir.path(), &id);
     assert_eq!(record["state"], "succeeded");
     assert_eq!(record["exit_code"], 0);
@@ -153,7 +171,9 @@ fn killed_job_shows_lost_and_resumes_from_its_checkpoint() {
     wait_until("three steps", Duration::from_secs(20), || {
         metrics(dir.path(), &id).len() >= 3
     });
-    let pid = job(dir.path(), &id)["pid"].as_i64().expect("a running job has a pid") as i32;
+    let pid = job(dir.path(), &id)["pid"]
+        .as_i64()
+        .expect("a running job has a pid") as i32;
     // kill -9 the worker's whole process group: nothing gets to record an end.
     unsafe { libc::kill(-pid, libc::SIGKILL) };
     wait_until("the job to show as lost", Duration::from_secs(30), || {
@@ -164,15 +184,20 @@ fn killed_job_shows_lost_and_resumes_from_its_checkpoint() {
         "running",
         "lost is derived, never written"
     );
-    let checkpoint: i64 = std::fs::read_to_string(dir.path().join("runs").join(&id).join("artifacts/ckpt"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let checkpoint: i64 =
+        std::fs::read_to_string(dir.path().join("runs").join(&id).join("artifacts/ckpt"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
     assert!((2..8).contains(&checkpoint), "killed mid-way: {checkpoint}");
 
     let out = tinct(dir.path(), &["resume", &id, "--detach"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let new_id = last_line(&out.stdout);
     assert_ne!(new_id, id);
     assert_eq!(tinct(dir.path(), &["wait", &new_id]).status.code(), Some(0));
@@ -180,7 +205,10 @@ fn killed_job_shows_lost_and_resumes_from_its_checkpoint() {
     assert_eq!(resumed["state"], "succeeded");
     assert_eq!(resumed["stage"], "ext:count");
     let old_dir = dir.path().join("runs").join(&id).canonicalize().unwrap();
-    assert_eq!(PathBuf::from(resumed["resume_from"].as_str().unwrap()), old_dir);
+    assert_eq!(
+        PathBuf::from(resumed["resume_from"].as_str().unwrap()),
+        old_dir
+    );
     let steps: Vec<i64> = metrics(dir.path(), &new_id)
         .iter()
         .map(|m| m["step"].as_i64().unwrap())
@@ -197,7 +225,8 @@ fn killed_job_shows_lost_and_resumes_from_its_checkpoint() {
 fn cancel_ends_a_job_within_the_grace_period() {
     let saving = "trap 'echo saving; exit 3' TERM; for i in 1 2 3 4 5 6 7 8 9 10; do echo step=$i; sleep 0.5; done";
     let stubborn = "trap '' TERM; for i in 1 2 3 4 5 6 7 8 9 10; do echo step=$i; sleep 0.5; done";
-    let dir = project(&(external("saving", saving, false) + &external("stubborn", stubborn, false)));
+    let dir =
+        project(&(external("saving", saving, false) + &external("stubborn", stubborn, false)));
 
     // A stage that saves and exits on SIGTERM ends cancelled, well inside the grace period.
     let id = detach(dir.path(), "ext:saving");
@@ -206,8 +235,16 @@ fn cancel_ends_a_job_within_the_grace_period() {
     });
     let start = Instant::now();
     let out = tinct(dir.path(), &["cancel", &id, "--grace", "5"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
     assert_eq!(last_line(&out.stdout), "cancelled");
     let record = job_file(dir.path(), &id);
     assert_eq!(record["state"], "cancelled");
@@ -227,7 +264,11 @@ fn cancel_ends_a_job_within_the_grace_period() {
     let start = Instant::now();
     let out = tinct(dir.path(), &["cancel", &id, "--grace", "1"]);
     let took = start.elapsed();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         took >= Duration::from_millis(900) && took < Duration::from_secs(4),
         "took {took:?}"
@@ -253,12 +294,17 @@ fn gpu_jobs_queue_one_after_another_while_cpu_jobs_run_beside_them() {
     // Long enough that the second launch (a process start, ~1 s on a busy box) finds the
     // first still running.
     let gpu = "for i in 1 2 3; do echo step=$i; sleep 1; done";
-    let dir = project(&(external("gpu", gpu, true) + &external("cpu", "echo step=1; sleep 0.5", false)));
+    let dir =
+        project(&(external("gpu", gpu, true) + &external("cpu", "echo step=1; sleep 0.5", false)));
     let first = detach(dir.path(), "ext:gpu");
     let second = detach(dir.path(), "ext:gpu");
     let cpu = detach(dir.path(), "ext:cpu");
     for id in [&first, &second, &cpu] {
-        assert_eq!(tinct(dir.path(), &["wait", id]).status.code(), Some(0), "job {id}");
+        assert_eq!(
+            tinct(dir.path(), &["wait", id]).status.code(),
+            Some(0),
+            "job {id}"
+        );
     }
     let (a, b, c) = (
         job_file(dir.path(), &first),
@@ -273,6 +319,7 @@ fn gpu_jobs_queue_one_after_another_while_cpu_jobs_run_beside_them() {
         time(&c["started"]) < time(&a["ended"]) || time(&c["started"]) < time(&b["ended"]),
         "the CPU job waited"
     );
-    let log = std::fs::read_to_string(dir.path().join("runs").join(&second).join("log.txt")).unwrap();
+    let log =
+        std::fs::read_to_string(dir.path().join("runs").join(&second).join("log.txt")).unwrap();
     assert!(log.contains("waiting for a free GPU slot"), "{log}");
 }

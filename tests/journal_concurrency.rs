@@ -14,12 +14,17 @@ const WRITER_ENV: &str = "TINCT_TEST_JOURNAL_WRITER";
 /// Runs only inside a writer process (the env var names the journal and the writer's number).
 #[test]
 fn writer_process() {
-    let Ok(spec) = std::env::var(WRITER_ENV) else { return };
+    let Ok(spec) = std::env::var(WRITER_ENV) else {
+        return;
+    };
     let (path, writer) = spec.rsplit_once('|').unwrap();
     let journal = Journal::open(path);
     for i in 0..50 {
-        let mut e = Entry::new(Kind::Note, format!("writer {writer} entry {i}\nsecond line of {writer}/{i}"))
-            .at(Some("training"), Some("watch-training"));
+        let mut e = Entry::new(
+            Kind::Note,
+            format!("writer {writer} entry {i}\nsecond line of {writer}/{i}"),
+        )
+        .at(Some("training"), Some("watch-training"));
         e.metrics.insert("i".into(), serde_json::json!(i));
         journal.append(&e).unwrap();
     }
@@ -32,16 +37,30 @@ fn assert_all_entries(path: &Path, writers: usize, per_writer: usize, multiline:
     for e in &entries {
         let first = e.text.lines().next().unwrap();
         let rest: Vec<&str> = first.split(' ').collect();
-        assert!(matches!(rest.as_slice(), ["writer", _, "entry", _]), "mangled entry text {:?}", e.text);
+        assert!(
+            matches!(rest.as_slice(), ["writer", _, "entry", _]),
+            "mangled entry text {:?}",
+            e.text
+        );
         let (w, i) = (rest[1], rest[3]);
         if multiline {
-            assert_eq!(e.text, format!("writer {w} entry {i}\nsecond line of {w}/{i}"), "interleaved entry");
+            assert_eq!(
+                e.text,
+                format!("writer {w} entry {i}\nsecond line of {w}/{i}"),
+                "interleaved entry"
+            );
         }
-        assert!(seen.insert((w.to_string(), i.to_string())), "duplicate entry {w}/{i}");
+        assert!(
+            seen.insert((w.to_string(), i.to_string())),
+            "duplicate entry {w}/{i}"
+        );
     }
     // Nothing but entries was written: every line belongs to one (the file starts empty).
     let text = std::fs::read_to_string(path).unwrap();
-    assert_eq!(text.matches("\n## ").count() + usize::from(text.starts_with("## ")), writers * per_writer);
+    assert_eq!(
+        text.matches("\n## ").count() + usize::from(text.starts_with("## ")),
+        writers * per_writer
+    );
 }
 
 #[test]
@@ -70,7 +89,14 @@ fn eight_tinct_note_processes_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let tinct = env!("CARGO_BIN_EXE_tinct");
     let init = Command::new(tinct)
-        .args(["init", dir.path().to_str().unwrap(), "--source", "s.%04d.exr", "--reference", "r.%04d.exr"])
+        .args([
+            "init",
+            dir.path().to_str().unwrap(),
+            "--source",
+            "s.%04d.exr",
+            "--reference",
+            "r.%04d.exr",
+        ])
         .output()
         .unwrap();
     assert!(init.status.success());
@@ -93,7 +119,11 @@ fn eight_tinct_note_processes_at_once() {
                         ])
                         .output()
                         .unwrap();
-                    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                    assert!(
+                        out.status.success(),
+                        "{}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
                 }
             })
         })
@@ -106,7 +136,10 @@ fn eight_tinct_note_processes_at_once() {
     let entries = Journal::open(&journal).entries().unwrap();
     assert_eq!(entries.len(), 8 * per_writer);
     assert!(entries.iter().all(|e| e.kind == Kind::QcPass));
-    let out = Command::new(tinct).args(["journal", "-p", dir.path().to_str().unwrap(), "--json"]).output().unwrap();
+    let out = Command::new(tinct)
+        .args(["journal", "-p", dir.path().to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json.as_array().unwrap().len(), 8 * per_writer);
     assert!(json[0]["text"].as_str().unwrap().starts_with("writer "));

@@ -141,7 +141,11 @@ fn openimageio_reads_what_tinct_writes() {
             for nch in [3usize, 1] {
                 // Known gap: OIIO reads the last, partial 32-bit word of a 10-bit filled luma
                 // line differently from libdpx's order we write; lines of whole words agree.
-                let w = if nch == 1 && bits == 10 && layout != "packed" { 9 } else { 7 };
+                let w = if nch == 1 && bits == 10 && layout != "packed" {
+                    9
+                } else {
+                    7
+                };
                 let img = Image::from_vec(
                     w,
                     3,

@@ -29,7 +29,11 @@ fn check(stem: &str) {
         .fold(0f32, f32::max);
     assert!(worst <= MAX_REL_ERR, "{stem}: max relative error {worst}");
     let info = media::probe(&fixtures().join(format!("{stem}.exr"))).unwrap();
-    assert!(info.compression.to_ascii_lowercase().contains("dwa"), "{stem}: {}", info.compression);
+    assert!(
+        info.compression.to_ascii_lowercase().contains("dwa"),
+        "{stem}: {}",
+        info.compression
+    );
 }
 
 #[test]

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/config")
+        .join(name)
 }
 
 /// Copy a fixture in as a project's `tinct.toml` and open it through the library.
@@ -12,14 +14,28 @@ fn open_error(name: &str) -> (PathBuf, tinct::project::ConfigError) {
     let dir = tempfile::tempdir().unwrap().keep();
     std::fs::copy(fixture(name), dir.join("tinct.toml")).unwrap();
     let err = tinct::project::open(Some(&dir), &[]).unwrap_err();
-    let config_err = err.downcast::<tinct::project::ConfigError>().expect("a ConfigError");
+    let config_err = err
+        .downcast::<tinct::project::ConfigError>()
+        .expect("a ConfigError");
     (dir.join("tinct.toml"), config_err)
 }
 
-fn assert_invalid(name: &str, want_line: usize, want_column: usize, want_key: &str, message_has: &str) {
+fn assert_invalid(
+    name: &str,
+    want_line: usize,
+    want_column: usize,
+    want_key: &str,
+    message_has: &str,
+) {
     let (path, err) = open_error(name);
     match &err {
-        tinct::project::ConfigError::Invalid { path: p, line, column, key, message } => {
+        tinct::project::ConfigError::Invalid {
+            path: p,
+            line,
+            column,
+            key,
+            message,
+        } => {
             assert_eq!(p, &path, "{name}");
             assert_eq!((*line, *column), (want_line, want_column), "{name}: {err}");
             assert_eq!(key.as_deref(), Some(want_key), "{name}: {err}");
@@ -28,18 +44,33 @@ fn assert_invalid(name: &str, want_line: usize, want_column: usize, want_key: &s
         other => panic!("{name}: unexpected {other}"),
     }
     let shown = err.to_string();
-    let prefix = format!("{}:{want_line}:{want_column}: key `{want_key}`: ", path.display());
+    let prefix = format!(
+        "{}:{want_line}:{want_column}: key `{want_key}`: ",
+        path.display()
+    );
     assert!(shown.starts_with(&prefix), "{name}: {shown}");
 }
 
 #[test]
 fn unknown_key_in_a_section() {
-    assert_invalid("unknown_key.toml", 6, 1, "train.stepz", "unknown field `stepz`");
+    assert_invalid(
+        "unknown_key.toml",
+        6,
+        1,
+        "train.stepz",
+        "unknown field `stepz`",
+    );
 }
 
 #[test]
 fn unknown_section() {
-    assert_invalid("unknown_section.toml", 4, 2, "trian", "unknown field `trian`");
+    assert_invalid(
+        "unknown_section.toml",
+        4,
+        2,
+        "trian",
+        "unknown field `trian`",
+    );
 }
 
 #[test]
@@ -54,7 +85,13 @@ fn unquoted_string_is_a_syntax_error() {
 
 #[test]
 fn nested_table_of_the_wrong_type() {
-    assert_invalid("nested_wrong_type.toml", 6, 12, "align.override", "invalid type");
+    assert_invalid(
+        "nested_wrong_type.toml",
+        6,
+        12,
+        "align.override",
+        "invalid type",
+    );
 }
 
 #[test]
@@ -62,22 +99,48 @@ fn cli_reports_unknown_set_key_and_exits_non_zero() {
     let dir = tempfile::tempdir().unwrap();
     let tinct = env!("CARGO_BIN_EXE_tinct");
     let ok = Command::new(tinct)
-        .args(["init", dir.path().to_str().unwrap(), "--source", "s.%04d.exr", "--reference", "r.%04d.exr"])
+        .args([
+            "init",
+            dir.path().to_str().unwrap(),
+            "--source",
+            "s.%04d.exr",
+            "--reference",
+            "r.%04d.exr",
+        ])
         .output()
         .unwrap();
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     let out = Command::new(tinct)
-        .args(["status", "-p", dir.path().to_str().unwrap(), "--set", "train.stepz=3"])
+        .args([
+            "status",
+            "-p",
+            dir.path().to_str().unwrap(),
+            "--set",
+            "train.stepz=3",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--set train.stepz=3: unknown config key `train.stepz`"), "{stderr}");
+    assert!(
+        stderr.contains("--set train.stepz=3: unknown config key `train.stepz`"),
+        "{stderr}"
+    );
 
     // A bad tinct.toml is reported with file:line:column by every command.
     std::fs::copy(fixture("unknown_key.toml"), dir.path().join("tinct.toml")).unwrap();
-    let out = Command::new(tinct).args(["sop", "-p", dir.path().to_str().unwrap()]).output().unwrap();
+    let out = Command::new(tinct)
+        .args(["sop", "-p", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("tinct.toml:6:1: key `train.stepz`: unknown field `stepz`"), "{stderr}");
+    assert!(
+        stderr.contains("tinct.toml:6:1: key `train.stepz`: unknown field `stepz`"),
+        "{stderr}"
+    );
 }

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use tinct::sop::Sop;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sop").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/sop")
+        .join(name)
 }
 
 fn error_of(name: &str) -> String {
@@ -17,12 +19,18 @@ fn error_of(name: &str) -> String {
 
 #[test]
 fn duplicate_step_id() {
-    assert_eq!(error_of("duplicate_id.toml"), "15: step `look`: duplicate step id (already used in stage `one`)");
+    assert_eq!(
+        error_of("duplicate_id.toml"),
+        "15: step `look`: duplicate step id (already used in stage `one`)"
+    );
 }
 
 #[test]
 fn requirement_naming_no_step() {
-    assert_eq!(error_of("unknown_requires.toml"), "15: step `choose`: requires unknown step `lok`");
+    assert_eq!(
+        error_of("unknown_requires.toml"),
+        "15: step `choose`: requires unknown step `lok`"
+    );
 }
 
 #[test]
@@ -55,6 +63,13 @@ fn unknown_stage_of_an_action() {
 
 #[test]
 fn the_shipped_sop_loads_from_the_repository() {
-    let sop = Sop::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("sop/chroma-recovery.toml")).unwrap();
-    assert_eq!(sop, Sop { origin: sop.origin.clone(), ..Sop::builtin() });
+    let sop =
+        Sop::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("sop/chroma-recovery.toml")).unwrap();
+    assert_eq!(
+        sop,
+        Sop {
+            origin: sop.origin.clone(),
+            ..Sop::builtin()
+        }
+    );
 }

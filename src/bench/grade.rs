@@ -17,7 +17,8 @@ const SIZE: (u32, u32) = (2048, 1080);
 /// Upscale a frame to 2K with a triangle filter (the `image` crate's resampler).
 fn to_2k(img: &Image) -> Image {
     let rgb = img.to_rgb();
-    let buf = image::Rgb32FImage::from_raw(rgb.width as u32, rgb.height as u32, rgb.data).expect("buffer size");
+    let buf = image::Rgb32FImage::from_raw(rgb.width as u32, rgb.height as u32, rgb.data)
+        .expect("buffer size");
     let big = image::imageops::resize(&buf, SIZE.0, SIZE.1, image::imageops::FilterType::Triangle);
     Image::from_vec(SIZE.0 as usize, SIZE.1 as usize, 3, big.into_raw())
 }
@@ -39,8 +40,17 @@ fn faded(img: &Image) -> Image {
 pub fn run(opts: &BenchOpts) -> anyhow::Result<()> {
     let seq = media::Sequence::discover(&opts.footage.join("vtest/vtest.%04d.jpg"))?;
     let n = if opts.quick { 3 } else { 10 };
-    let frames: Vec<i64> = seq.frames.iter().step_by((seq.frames.len() / n).max(1)).take(n).copied().collect();
-    println!("bench grade: {n} pairs at {}x{} from vtest frames {frames:?} (faded print → clean)", SIZE.0, SIZE.1);
+    let frames: Vec<i64> = seq
+        .frames
+        .iter()
+        .step_by((seq.frames.len() / n).max(1))
+        .take(n)
+        .copied()
+        .collect();
+    println!(
+        "bench grade: {n} pairs at {}x{} from vtest frames {frames:?} (faded print → clean)",
+        SIZE.0, SIZE.1
+    );
     let mut samples = Samples::default();
     for f in &frames {
         let clean = to_2k(&media::read_linear(&seq.path(*f), None)?);
@@ -52,24 +62,51 @@ pub fn run(opts: &BenchOpts) -> anyhow::Result<()> {
     let rp = RootPoly::fit(&samples);
     let ours_rp = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let grades = FittedGrades::fit(&samples.thinned(4_000_000), &LutFitParams { size: 33, ..Default::default() });
+    let grades = FittedGrades::fit(
+        &samples.thinned(4_000_000),
+        &LutFitParams {
+            size: 33,
+            ..Default::default()
+        },
+    );
     let ours_all = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let enc = samples.thinned(4_000_000).encoded();
     let prior = crate::grade::Lut3d::identity(33);
-    let _ = crate::grade::lut_fit::fit(&enc.src, &enc.dst, &prior, &LutFitParams { size: 33, ..Default::default() });
+    let _ = crate::grade::lut_fit::fit(
+        &enc.src,
+        &enc.dst,
+        &prior,
+        &LutFitParams {
+            size: 33,
+            ..Default::default()
+        },
+    );
     let lut_only = t.elapsed().as_secs_f64();
 
     let peer_rp = colour_science_root_poly(&samples)?;
     println!("  33³ LUT fit alone: {lut_only:.2} s (target < 5 s)");
     println!("  all four grades (root-poly prior, CDL, matrix, 33³ LUT): {ours_all:.2} s");
-    println!("  root-polynomial fit on all samples: tinct {ours_rp:.3} s, colour-science {peer_rp:.3} s, ratio {:.2}x", peer_rp / ours_rp.max(1e-9));
+    println!(
+        "  root-polynomial fit on all samples: tinct {ours_rp:.3} s, colour-science {peer_rp:.3} s, ratio {:.2}x",
+        peer_rp / ours_rp.max(1e-9)
+    );
     let check = samples.thinned(500_000);
-    println!("  fit ΔE00 mean on the pairs: untouched {:.2}", fit_error(&check, |p| p));
+    println!(
+        "  fit ΔE00 mean on the pairs: untouched {:.2}",
+        fit_error(&check, |p| p)
+    );
     for k in GradeKind::ALL {
-        println!("    {:<10} {:.2}", k.id(), fit_error(&check, |p| grades.apply(k, p)));
+        println!(
+            "    {:<10} {:.2}",
+            k.id(),
+            fit_error(&check, |p| grades.apply(k, p))
+        );
     }
-    println!("    root-poly (all samples) {:.2}", fit_error(&check, |p| rp.apply(p)));
+    println!(
+        "    root-poly (all samples) {:.2}",
+        fit_error(&check, |p| rp.apply(p))
+    );
     Ok(())
 }
 
@@ -96,8 +133,21 @@ fn colour_science_root_poly(s: &Samples) -> anyhow::Result<f64> {
          print(time.perf_counter() - t)\n",
         dir.path().display()
     );
-    let out = Command::new(super::python()).arg("-c").arg(&script).output().context("running the colour-science peer")?;
-    anyhow::ensure!(out.status.success(), "colour-science peer failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(super::python())
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .context("running the colour-science peer")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "colour-science peer failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    text.trim().lines().last().unwrap_or("").parse::<f64>().with_context(|| format!("peer printed {text}"))
+    text.trim()
+        .lines()
+        .last()
+        .unwrap_or("")
+        .parse::<f64>()
+        .with_context(|| format!("peer printed {text}"))
 }

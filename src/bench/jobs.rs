@@ -22,7 +22,9 @@ fn polling_reader(path: &Path, lines: usize, tx: mpsc::Sender<(usize, Instant)>)
     let deadline = Instant::now() + Duration::from_secs(60);
     while seen < lines && Instant::now() < deadline {
         std::thread::sleep(POLL_PERIOD);
-        let Ok(mut f) = std::fs::File::open(path) else { continue };
+        let Ok(mut f) = std::fs::File::open(path) else {
+            continue;
+        };
         if f.seek(SeekFrom::Start(offset)).is_err() {
             continue;
         }
@@ -50,7 +52,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-fn collect(rx: &mpsc::Receiver<(usize, Instant)>, written: &[Instant], who: &str) -> anyhow::Result<Vec<Duration>> {
+fn collect(
+    rx: &mpsc::Receiver<(usize, Instant)>,
+    written: &[Instant],
+    who: &str,
+) -> anyhow::Result<Vec<Duration>> {
     let mut latencies = vec![None; written.len()];
     let deadline = Instant::now() + Duration::from_secs(10);
     while latencies.iter().any(Option::is_none) {
@@ -102,12 +108,17 @@ pub fn run(opts: &BenchOpts) -> anyhow::Result<()> {
     let _ = poller.join();
 
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!("metrics latency: a line appended to metrics.jsonl until a subscriber has it ({lines} lines)");
+    println!(
+        "metrics latency: a line appended to metrics.jsonl until a subscriber has it ({lines} lines)"
+    );
     println!(
         "  {:<26} {:>10} {:>10} {:>10}",
         "subscriber", "median ms", "p95 ms", "max ms"
     );
-    for (name, l) in [("tinct follow (notify)", &ours), ("peer: 50 ms polling", &peer)] {
+    for (name, l) in [
+        ("tinct follow (notify)", &ours),
+        ("peer: 50 ms polling", &peer),
+    ] {
         println!(
             "  {name:<26} {:>10.2} {:>10.2} {:>10.2}",
             ms(percentile(l, 0.5)),

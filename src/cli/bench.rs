@@ -30,8 +30,15 @@ pub enum Bench {
 }
 
 pub fn run(cmd: Commands, _g: &Global) -> anyhow::Result<u8> {
-    let Commands::Bench { name, footage, quick } = cmd;
-    let opts = crate::bench::BenchOpts { footage: crate::bench::footage_dir(footage)?, quick };
+    let Commands::Bench {
+        name,
+        footage,
+        quick,
+    } = cmd;
+    let opts = crate::bench::BenchOpts {
+        footage: crate::bench::footage_dir(footage)?,
+        quick,
+    };
     match name {
         Bench::Io => crate::bench::io::run(&opts)?,
         Bench::Align => crate::bench::align::run(&opts)?,

@@ -100,7 +100,12 @@ pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
             let root = crate::project::resolve_root(g.project.as_deref())?;
             let grace = match grace {
                 Some(s) => s,
-                None => crate::project::Project::load(&root)?.config.jobs.cancel_grace,
+                None => {
+                    crate::project::Project::load(&root)?
+                        .config
+                        .jobs
+                        .cancel_grace
+                }
             };
             anyhow::ensure!(
                 grace.is_finite() && grace >= 0.0,

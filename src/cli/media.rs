@@ -49,14 +49,43 @@ pub fn run(cmd: Commands, _g: &Global) -> anyhow::Result<u8> {
     let Commands::Media(cmd) = cmd;
     match cmd {
         MediaCmd::Info { path, json } => info(&path, json),
-        MediaCmd::Convert { input, output, to_colorspace, assume, float, compression, bits } => {
-            let is_exr = output.extension().is_some_and(|e| e.eq_ignore_ascii_case("exr"));
+        MediaCmd::Convert {
+            input,
+            output,
+            to_colorspace,
+            assume,
+            float,
+            compression,
+            bits,
+        } => {
+            let is_exr = output
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("exr"));
             let defaults = WriteOptions::default();
             let opts = WriteOptions {
-                colorspace: to_colorspace.unwrap_or(if is_exr { Colorspace::LinearRec709 } else { Colorspace::Srgb }),
+                colorspace: to_colorspace.unwrap_or(if is_exr {
+                    Colorspace::LinearRec709
+                } else {
+                    Colorspace::Srgb
+                }),
                 half: !float,
-                compression: compression.unwrap_or_else(|| if is_exr { defaults.compression.clone() } else { "a".into() }),
-                bits: bits.unwrap_or(if output.extension().is_some_and(|e| e.eq_ignore_ascii_case("dpx")) { 10 } else { 16 }),
+                compression: compression.unwrap_or_else(|| {
+                    if is_exr {
+                        defaults.compression.clone()
+                    } else {
+                        "a".into()
+                    }
+                }),
+                bits: bits.unwrap_or(
+                    if output
+                        .extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("dpx"))
+                    {
+                        10
+                    } else {
+                        16
+                    },
+                ),
             };
             convert(&input, &output, assume, &opts)
         }
@@ -69,7 +98,9 @@ fn is_pattern(p: &Path) -> bool {
 
 fn info(path: &Path, json: bool) -> anyhow::Result<u8> {
     let seq = Sequence::discover(path)?;
-    let first = seq.first().with_context(|| format!("{}: no frames found", path.display()))?;
+    let first = seq
+        .first()
+        .with_context(|| format!("{}: no frames found", path.display()))?;
     let file = seq.path(first);
     let header = media::probe(&file)?;
     let gaps: Vec<[i64; 2]> = seq.gap_ranges().into_iter().map(|(a, b)| [a, b]).collect();
@@ -97,18 +128,36 @@ fn info(path: &Path, json: bool) -> anyhow::Result<u8> {
         println!("  ignored      {}", header.ignored_layers.join(", "));
     }
     if is_pattern(path) {
-        println!("  frames       {first}-{} ({} files)", seq.last().unwrap_or(first), seq.frames.len());
+        println!(
+            "  frames       {first}-{} ({} files)",
+            seq.last().unwrap_or(first),
+            seq.frames.len()
+        );
         if gaps.is_empty() {
             println!("  gaps         none");
         } else {
-            let list: Vec<String> = gaps.iter().map(|[a, b]| if a == b { a.to_string() } else { format!("{a}-{b}") }).collect();
+            let list: Vec<String> = gaps
+                .iter()
+                .map(|[a, b]| {
+                    if a == b {
+                        a.to_string()
+                    } else {
+                        format!("{a}-{b}")
+                    }
+                })
+                .collect();
             println!("  gaps         {}", list.join(", "));
         }
     }
     Ok(0)
 }
 
-fn convert(input: &Path, output: &Path, assume: Option<Colorspace>, opts: &WriteOptions) -> anyhow::Result<u8> {
+fn convert(
+    input: &Path,
+    output: &Path,
+    assume: Option<Colorspace>,
+    opts: &WriteOptions,
+) -> anyhow::Result<u8> {
     let seq = Sequence::discover(input)?;
     if !is_pattern(input) {
         let img = media::read_linear(input, assume)?;
@@ -116,13 +165,26 @@ fn convert(input: &Path, output: &Path, assume: Option<Colorspace>, opts: &Write
         println!("{} -> {}", input.display(), output.display());
         return Ok(0);
     }
-    let out = FramePattern::parse(output)
-        .with_context(|| format!("{}: converting a sequence needs an output pattern (e.g. out.%04d.exr)", output.display()))?;
-    anyhow::ensure!(!seq.frames.is_empty(), "{}: no frames found", input.display());
+    let out = FramePattern::parse(output).with_context(|| {
+        format!(
+            "{}: converting a sequence needs an output pattern (e.g. out.%04d.exr)",
+            output.display()
+        )
+    })?;
+    anyhow::ensure!(
+        !seq.frames.is_empty(),
+        "{}: no frames found",
+        input.display()
+    );
     for f in &seq.frames {
         let img = seq.read_linear(*f, assume)?;
         media::write(&out.path(*f), &img, opts).with_context(|| format!("frame {f}"))?;
     }
-    println!("{} frames: {} -> {}", seq.frames.len(), input.display(), output.display());
+    println!(
+        "{} frames: {} -> {}",
+        seq.frames.len(),
+        input.display(),
+        output.display()
+    );
     Ok(0)
 }

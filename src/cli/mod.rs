@@ -14,7 +14,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "tinct", about = "Operator console for ML-assisted chroma recovery of film scans", disable_version_flag = true)]
+#[command(
+    name = "tinct",
+    about = "Operator console for ML-assisted chroma recovery of film scans",
+    disable_version_flag = true
+)]
 pub struct Cli {
     /// Print tinct's and libtorch's versions and whether CUDA is usable.
     #[arg(short = 'V', long)]

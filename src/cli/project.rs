@@ -22,7 +22,12 @@ pub enum Commands {
         #[arg(long, value_name = "PATTERN")]
         reference: String,
         /// Reference frame = source frame + N (`tinct run sync` can find it).
-        #[arg(long, value_name = "N", default_value_t = 0, allow_negative_numbers = true)]
+        #[arg(
+            long,
+            value_name = "N",
+            default_value_t = 0,
+            allow_negative_numbers = true
+        )]
         reference_offset: i64,
         /// Write a fresh tinct.toml over an existing one (kept as a backup in .tinct/;
         /// other files are never touched).
@@ -90,12 +95,22 @@ pub enum SopAction {
 
 pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
     match cmd {
-        Commands::Init { dir, source, reference, reference_offset, force } => {
-            init(&dir, &source, &reference, reference_offset, force)
-        }
+        Commands::Init {
+            dir,
+            source,
+            reference,
+            reference_offset,
+            force,
+        } => init(&dir, &source, &reference, reference_offset, force),
         Commands::Status { json } => status(&open(g)?, json),
         Commands::Sop { json, action } => sop(&open(g)?, json, action),
-        Commands::Note { stage, step, kind, run, text } => note(&open(g)?, stage, step, kind, run, &text),
+        Commands::Note {
+            stage,
+            step,
+            kind,
+            run,
+            text,
+        } => note(&open(g)?, stage, step, kind, run, &text),
         Commands::Journal { json } => journal(&open(g)?, json),
     }
 }
@@ -117,10 +132,17 @@ fn init(dir: &Path, source: &str, reference: &str, offset: i64, force: bool) -> 
     let source = pattern_for_project(&abs, source)?;
     let reference = pattern_for_project(&abs, reference)?;
     let p = project::init(&abs, &source, &reference, offset, force)?;
-    println!("project `{}` ready in {}", p.config.project.name, abs.display());
+    println!(
+        "project `{}` ready in {}",
+        p.config.project.name,
+        abs.display()
+    );
     println!("  source     {source}");
     println!("  reference  {reference} (offset {offset:+})");
-    println!("next: `tinct status -p {}` to see the frames found, `tinct sop` for the first step", dir.display());
+    println!(
+        "next: `tinct status -p {}` to see the frames found, `tinct sop` for the first step",
+        dir.display()
+    );
     Ok(0)
 }
 
@@ -139,7 +161,10 @@ fn pattern_for_project(project: &Path, pattern: &str) -> anyhow::Result<String> 
         }
         from_cwd
     };
-    let clean: PathBuf = resolved.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect();
+    let clean: PathBuf = resolved
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
     Ok(match clean.strip_prefix(project) {
         Ok(rel) => rel.to_string_lossy().into_owned(),
         Err(_) => clean.to_string_lossy().into_owned(),
@@ -163,13 +188,25 @@ fn status(p: &Project, json: bool) -> anyhow::Result<u8> {
                     (Some(a), Some(b)) => format!("{a}-{b}"),
                     _ => "-".into(),
                 };
-                let gaps = if s.gaps.is_empty() { String::new() } else { format!(", {} missing", s.gaps.len()) };
-                println!("{label:<10} {}  {} frames ({range}{gaps}), {}", s.pattern, s.frames, s.colorspace);
+                let gaps = if s.gaps.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} missing", s.gaps.len())
+                };
+                println!(
+                    "{label:<10} {}  {} frames ({range}{gaps}), {}",
+                    s.pattern, s.frames, s.colorspace
+                );
             }
         }
     }
     println!("offset     reference = source {:+}", r.reference_offset);
-    println!("sop        {}/{} steps done{}", r.sop.done, r.sop.total, next_text(&r.sop));
+    println!(
+        "sop        {}/{} steps done{}",
+        r.sop.done,
+        r.sop.total,
+        next_text(&r.sop)
+    );
     if r.runs.is_empty() {
         println!("runs       none yet");
     } else {
@@ -201,7 +238,10 @@ fn sop(p: &Project, json: bool, action: Option<SopAction>) -> anyhow::Result<u8>
             print_checklist(&c);
         }
         Some(SopAction::Show { step }) => {
-            let (stage, s) = c.sop.step(&step).ok_or_else(|| crate::sop::SopError::UnknownStep(step.clone()))?;
+            let (stage, s) = c
+                .sop
+                .step(&step)
+                .ok_or_else(|| crate::sop::SopError::UnknownStep(step.clone()))?;
             println!("{} — {}", stage.title, s.title);
             print_step_text(s, &c.status(&step)?);
         }
@@ -221,7 +261,10 @@ fn sop(p: &Project, json: bool, action: Option<SopAction>) -> anyhow::Result<u8>
             let s = c.fail(&step, &note)?.clone();
             c.save()?;
             journal_step(p, &c, &s, Kind::QcFail, Some(&note))?;
-            println!("failed: {} — {} (it stays open; fix and check it again)", s.id, s.title);
+            println!(
+                "failed: {} — {} (it stays open; fix and check it again)",
+                s.id, s.title
+            );
         }
         Some(SopAction::Undo { step, cascade }) => {
             let reopened = c.undo(&step, cascade)?;
@@ -234,7 +277,13 @@ fn sop(p: &Project, json: bool, action: Option<SopAction>) -> anyhow::Result<u8>
 
 /// Record a ticked step in the journal: decisions and qc results always, plain checks only when
 /// they carry a note.
-fn journal_step(p: &Project, c: &Checklist, step: &Step, kind: Kind, note: Option<&str>) -> anyhow::Result<()> {
+fn journal_step(
+    p: &Project,
+    c: &Checklist,
+    step: &Step,
+    kind: Kind,
+    note: Option<&str>,
+) -> anyhow::Result<()> {
     let note = note.map(str::trim).unwrap_or("");
     let text = match (kind, note.is_empty()) {
         (Kind::Note, true) => return Ok(()),
@@ -249,7 +298,10 @@ fn journal_step(p: &Project, c: &Checklist, step: &Step, kind: Kind, note: Optio
 
 fn print_checklist(c: &Checklist) {
     let (done, total) = c.progress();
-    println!("{} — {}  [{done}/{total} done]", c.sop.meta.id, c.sop.meta.title);
+    println!(
+        "{} — {}  [{done}/{total} done]",
+        c.sop.meta.id, c.sop.meta.title
+    );
     let views = c.steps();
     for stage in &c.sop.stages {
         let mine: Vec<_> = views.iter().filter(|v| v.stage.id == stage.id).collect();
@@ -257,12 +309,30 @@ fn print_checklist(c: &Checklist) {
         println!("\n{}  ({d}/{})", stage.title, mine.len());
         for v in mine {
             let (mark, extra) = match &v.status {
-                Status::Done => ("[x]", v.record.map(|r| format!("{} {}", r.operator, r.at)).unwrap_or_default()),
-                Status::Failed => ("[!]", format!("failed: {}", v.record.map(|r| r.note.as_str()).unwrap_or(""))),
+                Status::Done => (
+                    "[x]",
+                    v.record
+                        .map(|r| format!("{} {}", r.operator, r.at))
+                        .unwrap_or_default(),
+                ),
+                Status::Failed => (
+                    "[!]",
+                    format!(
+                        "failed: {}",
+                        v.record.map(|r| r.note.as_str()).unwrap_or("")
+                    ),
+                ),
                 Status::Open => ("[ ]", String::new()),
-                Status::Blocked { waiting_on } => ("[-]", format!("waiting on {}", waiting_on.join(", "))),
+                Status::Blocked { waiting_on } => {
+                    ("[-]", format!("waiting on {}", waiting_on.join(", ")))
+                }
             };
-            println!("  {mark} {:<20} {:<9} {}  {extra}", v.step.id, v.step.kind.id(), v.step.title);
+            println!(
+                "  {mark} {:<20} {:<9} {}  {extra}",
+                v.step.id,
+                v.step.kind.id(),
+                v.step.title
+            );
         }
     }
     report_reconciliation(c);
@@ -272,7 +342,10 @@ fn print_checklist(c: &Checklist) {
 fn report_reconciliation(c: &Checklist) {
     let r = c.reconciliation();
     if r.sop_changed {
-        println!("\nThe SOP changed since the checklist was last saved; ticks kept for: {}", r.kept.join(", "));
+        println!(
+            "\nThe SOP changed since the checklist was last saved; ticks kept for: {}",
+            r.kept.join(", ")
+        );
     }
     if !r.unknown.is_empty() {
         println!(
@@ -281,14 +354,20 @@ fn report_reconciliation(c: &Checklist) {
         );
     }
     if !r.done_but_requirements_open.is_empty() {
-        println!("Done although a requirement is now open: {}", r.done_but_requirements_open.join(", "));
+        println!(
+            "Done although a requirement is now open: {}",
+            r.done_but_requirements_open.join(", ")
+        );
     }
 }
 
 fn print_next(c: &Checklist) {
     match c.current() {
         Some(v) => {
-            println!("\nnext: {} — {} ({})", v.step.id, v.step.title, v.stage.title);
+            println!(
+                "\nnext: {} — {} ({})",
+                v.step.id, v.step.title, v.stage.title
+            );
             print_step_text(v.step, &v.status);
         }
         None => println!("\nevery step is done"),
@@ -299,7 +378,9 @@ fn print_step_text(step: &Step, status: &Status) {
     println!(
         "  kind: {}{}",
         step.kind.id(),
-        step.stage.map(|s| format!(" (runs `tinct run {}`)", s.id())).unwrap_or_default()
+        step.stage
+            .map(|s| format!(" (runs `tinct run {}`)", s.id()))
+            .unwrap_or_default()
     );
     println!("  status: {}", status.label());
     if let Status::Blocked { waiting_on } = status {
@@ -317,7 +398,10 @@ fn print_step_text(step: &Step, status: &Status) {
     let how = match step.kind {
         StepKind::Decision => format!("tinct sop check {} --note \"<choice and why>\"", step.id),
         StepKind::Qc => {
-            format!("tinct sop check {0} [--note T]  |  tinct sop fail {0} --note \"<what failed>\"", step.id)
+            format!(
+                "tinct sop check {0} [--note T]  |  tinct sop fail {0} --note \"<what failed>\"",
+                step.id
+            )
         }
         _ => format!("tinct sop check {} [--note T]", step.id),
     };
@@ -337,7 +421,9 @@ fn note(
 ) -> anyhow::Result<u8> {
     let text = if text == "-" {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).context("cannot read the note from stdin")?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("cannot read the note from stdin")?;
         s
     } else {
         text.to_string()
@@ -354,7 +440,11 @@ fn note(
 }
 
 /// Check `--stage`/`--step` against the project's SOP and fill in the stage of a step.
-fn resolve_stage(p: &Project, stage: Option<String>, step: Option<&str>) -> anyhow::Result<Option<String>> {
+fn resolve_stage(
+    p: &Project,
+    stage: Option<String>,
+    step: Option<&str>,
+) -> anyhow::Result<Option<String>> {
     if stage.is_none() && step.is_none() {
         return Ok(None);
     }
@@ -367,7 +457,10 @@ fn resolve_stage(p: &Project, stage: Option<String>, step: Option<&str>) -> anyh
     }
     match step {
         Some(id) => {
-            let (owner, _) = c.sop.step(id).ok_or_else(|| crate::sop::SopError::UnknownStep(id.to_string()))?;
+            let (owner, _) = c
+                .sop
+                .step(id)
+                .ok_or_else(|| crate::sop::SopError::UnknownStep(id.to_string()))?;
             if let Some(st) = &stage
                 && st != &owner.id
             {
@@ -386,14 +479,26 @@ fn journal(p: &Project, json: bool) -> anyhow::Result<u8> {
         return print_json(&entries);
     }
     for e in &entries {
-        let place = [e.stage.as_deref(), e.step.as_deref()].into_iter().flatten().collect::<Vec<_>>().join("/");
-        println!("{}  {:<8} {:<10} {place}", e.timestamp.format("%Y-%m-%d %H:%M"), e.kind, e.operator);
+        let place = [e.stage.as_deref(), e.step.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("/");
+        println!(
+            "{}  {:<8} {:<10} {place}",
+            e.timestamp.format("%Y-%m-%d %H:%M"),
+            e.kind,
+            e.operator
+        );
         for line in e.text.lines() {
             println!("    {line}");
         }
     }
     if entries.is_empty() {
-        println!("{}: no entries yet (`tinct note TEXT` adds one)", j.path().display());
+        println!(
+            "{}: no entries yet (`tinct note TEXT` adds one)",
+            j.path().display()
+        );
     }
     Ok(0)
 }

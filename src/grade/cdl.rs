@@ -20,7 +20,12 @@ pub struct Cdl {
 
 impl Default for Cdl {
     fn default() -> Self {
-        Cdl { slope: [1.0; 3], offset: [0.0; 3], power: [1.0; 3], saturation: 1.0 }
+        Cdl {
+            slope: [1.0; 3],
+            offset: [0.0; 3],
+            power: [1.0; 3],
+            saturation: 1.0,
+        }
     }
 }
 
@@ -135,7 +140,11 @@ impl Cdl {
         let _ = writeln!(s, "{indent}    <Power>{}</Power>", f(self.power));
         let _ = writeln!(s, "{indent}  </SOPNode>");
         let _ = writeln!(s, "{indent}  <SatNode>");
-        let _ = writeln!(s, "{indent}    <Saturation>{:.6}</Saturation>", self.saturation);
+        let _ = writeln!(
+            s,
+            "{indent}    <Saturation>{:.6}</Saturation>",
+            self.saturation
+        );
         let _ = writeln!(s, "{indent}  </SatNode>");
         let _ = writeln!(s, "{indent}</ColorCorrection>");
         s
@@ -143,7 +152,10 @@ impl Cdl {
 
     /// A `.cc` file: one ColorCorrection.
     pub fn to_cc(&self, id: &str, description: &str) -> String {
-        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}", self.correction_xml(id, "", description))
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
+            self.correction_xml(id, "", description)
+        )
     }
 
     /// A `.cdl` file: a ColorDecisionList holding one decision.
@@ -171,10 +183,19 @@ mod tests {
 
     #[test]
     fn fit_recovers_a_known_cdl() {
-        let truth = Cdl { slope: [1.1, 0.9, 1.05], offset: [0.02, -0.01, 0.0], power: [0.9, 1.1, 1.0], saturation: 0.8 };
+        let truth = Cdl {
+            slope: [1.1, 0.9, 1.05],
+            offset: [0.02, -0.01, 0.0],
+            power: [0.9, 1.1, 1.0],
+            saturation: 0.8,
+        };
         let mut s = Samples::default();
         for i in 0..3000 {
-            let p = [((i * 37) % 101) as f32 / 110.0, ((i * 53) % 97) as f32 / 105.0, ((i * 11) % 89) as f32 / 95.0];
+            let p = [
+                ((i * 37) % 101) as f32 / 110.0,
+                ((i * 53) % 97) as f32 / 105.0,
+                ((i * 11) % 89) as f32 / 95.0,
+            ];
             s.src.push(p);
             s.dst.push(truth.apply(p));
         }
@@ -188,7 +209,11 @@ mod tests {
     #[test]
     fn cc_xml_has_the_asc_nodes() {
         let xml = Cdl::default().to_cc("grade", "test");
-        for tag in ["<ColorCorrection id=\"grade\">", "<Slope>1.000000 1.000000 1.000000</Slope>", "<Saturation>1.000000</Saturation>"] {
+        for tag in [
+            "<ColorCorrection id=\"grade\">",
+            "<Slope>1.000000 1.000000 1.000000</Slope>",
+            "<Saturation>1.000000</Saturation>",
+        ] {
             assert!(xml.contains(tag), "{xml}");
         }
     }

@@ -18,7 +18,10 @@ fn root_terms(p: [f32; 3]) -> [f64; 6] {
 
 /// Least squares with `N` terms per sample; a tiny ridge keeps degenerate data (a monochrome
 /// source has r = g = b) solvable instead of singular.
-fn least_squares<const N: usize>(s: &Samples, terms: impl Fn([f32; 3]) -> [f64; N]) -> [[f32; N]; 3] {
+fn least_squares<const N: usize>(
+    s: &Samples,
+    terms: impl Fn([f32; 3]) -> [f64; N],
+) -> [[f32; N]; 3] {
     let mut ata = vec![0f64; N * N];
     let mut atb = [[0f64; N]; 3];
     for (x, y) in s.src.iter().zip(&s.dst) {
@@ -45,7 +48,9 @@ fn least_squares<const N: usize>(s: &Samples, terms: impl Fn([f32; 3]) -> [f64; 
 /// Gaussian elimination with partial pivoting on a small dense system.
 pub(crate) fn solve(n: usize, mut a: Vec<f64>, mut b: Vec<f64>) -> Vec<f64> {
     for col in 0..n {
-        let piv = (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs())).unwrap();
+        let piv = (col..n)
+            .max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))
+            .unwrap();
         if piv != col {
             for k in 0..n {
                 a.swap(col * n + k, piv * n + k);
@@ -104,7 +109,11 @@ mod tests {
     fn samples(f: impl Fn([f32; 3]) -> [f32; 3]) -> Samples {
         let mut s = Samples::default();
         for i in 0..500 {
-            let p = [((i * 37) % 101) as f32 / 100.0, ((i * 53) % 97) as f32 / 96.0, ((i * 11) % 89) as f32 / 88.0];
+            let p = [
+                ((i * 37) % 101) as f32 / 100.0,
+                ((i * 53) % 97) as f32 / 96.0,
+                ((i * 11) % 89) as f32 / 88.0,
+            ];
             s.src.push(p);
             s.dst.push(f(p));
         }

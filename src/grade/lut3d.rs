@@ -25,7 +25,12 @@ impl Lut3d {
                 }
             }
         }
-        Lut3d { size, domain_min: [0.0; 3], domain_max: [1.0; 3], data }
+        Lut3d {
+            size,
+            domain_min: [0.0; 3],
+            domain_max: [1.0; 3],
+            data,
+        }
     }
 
     pub fn index(&self, r: usize, g: usize, b: usize) -> usize {
@@ -36,7 +41,9 @@ impl Lut3d {
     pub fn node_input(&self, r: usize, g: usize, b: usize) -> [f32; 3] {
         let s = (self.size - 1) as f32;
         let t = [r as f32 / s, g as f32 / s, b as f32 / s];
-        std::array::from_fn(|c| self.domain_min[c] + t[c] * (self.domain_max[c] - self.domain_min[c]))
+        std::array::from_fn(|c| {
+            self.domain_min[c] + t[c] * (self.domain_max[c] - self.domain_min[c])
+        })
     }
 
     /// The cell a colour falls in and the trilinear weights of its 8 corners (inputs outside the
@@ -48,7 +55,11 @@ impl Lut3d {
         let mut f = [0f32; 3];
         for c in 0..3 {
             let span = self.domain_max[c] - self.domain_min[c];
-            let v = if rgb[c].is_finite() { ((rgb[c] - self.domain_min[c]) / span).clamp(0.0, 1.0) * s } else { 0.0 };
+            let v = if rgb[c].is_finite() {
+                ((rgb[c] - self.domain_min[c]) / span).clamp(0.0, 1.0) * s
+            } else {
+                0.0
+            };
             let k = (v.floor() as usize).min(n - 2);
             i[c] = k;
             f[c] = v - k as f32;
@@ -83,12 +94,14 @@ impl Lut3d {
     pub fn apply_image(&self, img: &mut Image) {
         let ch = img.channels;
         assert!(ch >= 3, "a 3D LUT needs RGB");
-        img.data.par_chunks_exact_mut(ch * 1024.max(1)).for_each(|block| {
-            for px in block.chunks_exact_mut(ch) {
-                let o = self.apply([px[0], px[1], px[2]]);
-                px[..3].copy_from_slice(&o);
-            }
-        });
+        img.data
+            .par_chunks_exact_mut(ch * 1024.max(1))
+            .for_each(|block| {
+                for px in block.chunks_exact_mut(ch) {
+                    let o = self.apply([px[0], px[1], px[2]]);
+                    px[..3].copy_from_slice(&o);
+                }
+            });
         // The tail that did not fill a whole block.
         let tail = img.data.len() % (ch * 1024);
         let start = img.data.len() - tail;
@@ -124,6 +137,11 @@ mod tests {
         }
         let mut img = Image::from_fn_rgb(33, 35, |x, _| [x as f32 / 32.0, 0.5, 0.5]);
         lut.apply_image(&mut img);
-        assert!(img.data.chunks_exact(3).enumerate().all(|(i, p)| (p[0] - (1.0 - (i % 33) as f32 / 32.0)).abs() < 1e-6));
+        assert!(
+            img.data
+                .chunks_exact(3)
+                .enumerate()
+                .all(|(i, p)| (p[0] - (1.0 - (i % 33) as f32 / 32.0)).abs() < 1e-6)
+        );
     }
 }

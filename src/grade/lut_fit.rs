@@ -28,7 +28,12 @@ pub struct LutFitParams {
 
 impl Default for LutFitParams {
     fn default() -> Self {
-        Self { size: 33, smoothness: 0.05, prior_weight: 1e-3, max_iterations: 2000 }
+        Self {
+            size: 33,
+            smoothness: 0.05,
+            prior_weight: 1e-3,
+            max_iterations: 2000,
+        }
     }
 }
 
@@ -45,7 +50,10 @@ struct Normal {
 
 impl Normal {
     fn zeros(nodes: usize) -> Self {
-        Normal { h: vec![0.0; nodes * 27], rhs: vec![[0.0; 3]; nodes] }
+        Normal {
+            h: vec![0.0; nodes * 27],
+            rhs: vec![[0.0; 3]; nodes],
+        }
     }
 
     fn add(mut self, o: Normal) -> Self {
@@ -61,7 +69,11 @@ impl Normal {
 
 /// Node coordinates from a flat index.
 fn coords(i: usize, n: usize) -> [isize; 3] {
-    [(i % n) as isize, ((i / n) % n) as isize, (i / (n * n)) as isize]
+    [
+        (i % n) as isize,
+        ((i / n) % n) as isize,
+        (i / (n * n)) as isize,
+    ]
 }
 
 /// Fit a LUT mapping `src` → `dst` (both already in the LUT's encoding, 0..1), around `prior`.
@@ -136,7 +148,11 @@ pub fn fit(src: &[[f32; 3]], dst: &[[f32; 3]], prior: &Lut3d, p: &LutFitParams) 
                 if hk == 0.0 {
                     continue;
                 }
-                let d = [(k % 3) as isize - 1, ((k / 3) % 3) as isize - 1, (k / 9) as isize - 1];
+                let d = [
+                    (k % 3) as isize - 1,
+                    ((k / 3) % 3) as isize - 1,
+                    (k / 9) as isize - 1,
+                ];
                 let q = [c[0] + d[0], c[1] + d[1], c[2] + d[2]];
                 if q.iter().all(|&v| (0..n as isize).contains(&v)) {
                     s += hk * x[q[0] as usize + n * (q[1] as usize + n * q[2] as usize)];
@@ -145,7 +161,9 @@ pub fn fit(src: &[[f32; 3]], dst: &[[f32; 3]], prior: &Lut3d, p: &LutFitParams) 
             *yi = s;
         });
     };
-    let diag: Vec<f64> = (0..nodes).map(|i| h[i * 27 + offset_index(0, 0, 0)].max(1e-12)).collect();
+    let diag: Vec<f64> = (0..nodes)
+        .map(|i| h[i * 27 + offset_index(0, 0, 0)].max(1e-12))
+        .collect();
     let mut out = prior.clone();
     for ch in 0..3 {
         let b: Vec<f64> = normal.rhs.iter().map(|r| r[ch]).collect();
@@ -189,7 +207,9 @@ fn conjugate_gradient(
         let alpha = rz / pap;
         x.iter_mut().zip(&p).for_each(|(x, p)| *x += alpha * p);
         r.iter_mut().zip(&ap).for_each(|(r, ap)| *r -= alpha * ap);
-        z.iter_mut().zip(r.iter().zip(diag)).for_each(|(z, (r, d))| *z = r / d);
+        z.iter_mut()
+            .zip(r.iter().zip(diag))
+            .for_each(|(z, (r, d))| *z = r / d);
         let rz_new = dot(&r, &z);
         let beta = rz_new / rz;
         rz = rz_new;
@@ -204,7 +224,11 @@ mod tests {
 
     /// A smooth non-linear grade a colourist might dial in.
     fn grade(p: [f32; 3]) -> [f32; 3] {
-        [(p[0] * 0.9 + 0.05).powf(1.1), p[1] * p[1] * 0.3 + p[1] * 0.7, (p[2] * 1.1 - 0.05 * p[0]).clamp(0.0, 1.0)]
+        [
+            (p[0] * 0.9 + 0.05).powf(1.1),
+            p[1] * p[1] * 0.3 + p[1] * 0.7,
+            (p[2] * 1.1 - 0.05 * p[0]).clamp(0.0, 1.0),
+        ]
     }
 
     fn dense_samples() -> (Vec<[f32; 3]>, Vec<[f32; 3]>) {
@@ -213,7 +237,11 @@ mod tests {
         for b in 0..k {
             for g in 0..k {
                 for r in 0..k {
-                    s.push([r as f32 / (k - 1) as f32, g as f32 / (k - 1) as f32, b as f32 / (k - 1) as f32]);
+                    s.push([
+                        r as f32 / (k - 1) as f32,
+                        g as f32 / (k - 1) as f32,
+                        b as f32 / (k - 1) as f32,
+                    ]);
                 }
             }
         }
@@ -224,10 +252,19 @@ mod tests {
     #[test]
     fn recovers_a_smooth_grade_from_dense_samples() {
         let (s, d) = dense_samples();
-        let p = LutFitParams { size: 17, smoothness: 1e-4, ..Default::default() };
+        let p = LutFitParams {
+            size: 17,
+            smoothness: 1e-4,
+            ..Default::default()
+        };
         let lut = fit(&s, &d, &Lut3d::identity(17), &p);
         let mut worst = 0f32;
-        for q in [[0.2, 0.4, 0.6], [0.9, 0.1, 0.3], [0.5, 0.5, 0.5], [0.05, 0.95, 0.7]] {
+        for q in [
+            [0.2, 0.4, 0.6],
+            [0.9, 0.1, 0.3],
+            [0.5, 0.5, 0.5],
+            [0.05, 0.95, 0.7],
+        ] {
             let (a, b) = (lut.apply(q), grade(q));
             worst = worst.max((0..3).map(|c| (a[c] - b[c]).abs()).fold(0.0, f32::max));
         }
@@ -243,7 +280,15 @@ mod tests {
         for v in &mut prior.data {
             v[2] *= 0.5;
         }
-        let lut = fit(&s, &d, &prior, &LutFitParams { size: 9, ..Default::default() });
+        let lut = fit(
+            &s,
+            &d,
+            &prior,
+            &LutFitParams {
+                size: 9,
+                ..Default::default()
+            },
+        );
         let far = lut.apply([1.0, 0.0, 1.0]);
         assert!((far[2] - 0.5).abs() < 0.05, "{far:?}");
     }

@@ -48,12 +48,22 @@ impl Samples {
         }
         let step = self.len() as f64 / max as f64;
         let pick = |v: &Vec<[f32; 3]>| (0..max).map(|i| v[(i as f64 * step) as usize]).collect();
-        Samples { src: pick(&self.src), dst: pick(&self.dst) }
+        Samples {
+            src: pick(&self.src),
+            dst: pick(&self.dst),
+        }
     }
 
     /// Both sides in the grading encoding (see `grade::encode`), clamped to 0..1.
     pub fn encoded(&self) -> Samples {
-        let enc = |v: &Vec<[f32; 3]>| v.iter().map(|&p| super::encode(p).map(|c| c.clamp(0.0, 1.0))).collect();
-        Samples { src: enc(&self.src), dst: enc(&self.dst) }
+        let enc = |v: &Vec<[f32; 3]>| {
+            v.iter()
+                .map(|&p| super::encode(p).map(|c| c.clamp(0.0, 1.0)))
+                .collect()
+        };
+        Samples {
+            src: enc(&self.src),
+            dst: enc(&self.dst),
+        }
     }
 }

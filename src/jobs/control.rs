@@ -36,7 +36,10 @@ impl JobInfo {
 
     /// Failed, cancelled or lost: `tinct resume` makes sense.
     pub fn resumable(&self) -> bool {
-        matches!(self.state(), JobState::Failed | JobState::Cancelled | JobState::Lost)
+        matches!(
+            self.state(),
+            JobState::Failed | JobState::Cancelled | JobState::Lost
+        )
     }
 
     /// Read one run folder and derive its real state.
@@ -110,7 +113,9 @@ pub fn read_metrics(run_dir: &Path) -> Vec<serde_json::Value> {
     let Ok(text) = std::fs::read_to_string(run_dir.join(record::METRICS_FILE)) else {
         return Vec::new();
     };
-    text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    text.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
 }
 
 /// Send `signal` to the job's process group when it leads one (detached), else to its pid.
@@ -135,7 +140,10 @@ pub fn cancel(project_root: &Path, id: &str, grace: Duration) -> anyhow::Result<
     }
     log_line(
         &job.run_dir,
-        &format!("tinct: cancel requested (SIGTERM, {:.0} s grace)", grace.as_secs_f64()),
+        &format!(
+            "tinct: cancel requested (SIGTERM, {:.0} s grace)",
+            grace.as_secs_f64()
+        ),
     );
     signal_job(&job.record, Signal::SIGTERM);
     let deadline = Instant::now() + grace;
@@ -162,7 +170,10 @@ pub fn cancel(project_root: &Path, id: &str, grace: Duration) -> anyhow::Result<
     let (code, why) = if killed {
         (
             exit_code::KILLED,
-            format!("cancelled: killed after the {:.0} s grace period", grace.as_secs_f64()),
+            format!(
+                "cancelled: killed after the {:.0} s grace period",
+                grace.as_secs_f64()
+            ),
         )
     } else {
         (
@@ -229,7 +240,8 @@ pub fn prepare_resume(
     }
     let mut project = crate::project::Project::load(project_root)?;
     let old_config = old.run_dir.join(record::CONFIG_FILE);
-    let base = crate::project::parse_config(&old_config, &crate::fsx::read_to_string(&old_config)?)?;
+    let base =
+        crate::project::parse_config(&old_config, &crate::fsx::read_to_string(&old_config)?)?;
     project.config = crate::project::apply_overrides(&base, extra_sets)?;
     let mut request = JobRequest::new(old.record.stage.parse()?);
     request.sets = old.record.sets.iter().chain(extra_sets).cloned().collect();

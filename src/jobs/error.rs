@@ -14,7 +14,9 @@ pub enum JobError {
     },
     #[error("{path}: cannot read job record: {reason}")]
     BadRecord { path: PathBuf, reason: String },
-    #[error("unknown external stage '{name}': add [jobs.external.{name}] with argv = [...] to {config}")]
+    #[error(
+        "unknown external stage '{name}': add [jobs.external.{name}] with argv = [...] to {config}"
+    )]
     UnknownExternal { name: String, config: PathBuf },
     #[error("external stage '{name}': {reason}")]
     BadExternal { name: String, reason: String },

@@ -61,12 +61,19 @@ impl ExternalCommand {
             reason,
         };
         if spec.argv.is_empty() {
-            return Err(bad("argv is empty: give the program and its arguments".into()));
+            return Err(bad(
+                "argv is empty: give the program and its arguments".into()
+            ));
         }
         let mut patterns = Vec::new();
         for rule in &spec.metrics {
-            let regex = Regex::new(&rule.regex).map_err(|e| bad(format!("metrics regex '{}': {e}", rule.regex)))?;
-            let named: Vec<String> = regex.capture_names().flatten().map(str::to_string).collect();
+            let regex = Regex::new(&rule.regex)
+                .map_err(|e| bad(format!("metrics regex '{}': {e}", rule.regex)))?;
+            let named: Vec<String> = regex
+                .capture_names()
+                .flatten()
+                .map(str::to_string)
+                .collect();
             for f in &rule.fields {
                 if !named.contains(f) {
                     return Err(bad(format!(
@@ -100,7 +107,9 @@ impl ExternalCommand {
     pub fn metrics_of(&self, line: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
         let mut record = serde_json::Map::new();
         for p in &self.patterns {
-            let Some(caps) = p.regex.captures(line) else { continue };
+            let Some(caps) = p.regex.captures(line) else {
+                continue;
+            };
             for field in &p.fields {
                 if let Some(n) = caps.name(field).and_then(|m| number(m.as_str())) {
                     record.insert(field.clone(), serde_json::Value::Number(n));
@@ -116,13 +125,20 @@ fn number(text: &str) -> Option<serde_json::Number> {
     let text = text.trim();
     match text.parse::<i64>() {
         Ok(i) => Some(i.into()),
-        Err(_) => text.parse::<f64>().ok().and_then(serde_json::Number::from_f64),
+        Err(_) => text
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64),
     }
 }
 
 /// Copy one output stream line by line into the log, turning matching lines into metrics.
 /// Returns the last value seen of each metric field.
-fn pump(ctx: &Ctx, cmd: &ExternalCommand, stream: impl Read) -> serde_json::Map<String, serde_json::Value> {
+fn pump(
+    ctx: &Ctx,
+    cmd: &ExternalCommand,
+    stream: impl Read,
+) -> serde_json::Map<String, serde_json::Value> {
     let mut last = serde_json::Map::new();
     let mut reader = BufReader::new(stream);
     let mut buf = Vec::new();
@@ -171,7 +187,11 @@ pub fn run(ctx: &Ctx, name: &str) -> anyhow::Result<Outcome> {
             Ok(())
         });
     }
-    ctx.log(format!("tinct: running {:?} in {}", cmd.argv, cmd.cwd.display()));
+    ctx.log(format!(
+        "tinct: running {:?} in {}",
+        cmd.argv,
+        cmd.cwd.display()
+    ));
     let mut child = command.spawn().map_err(|e| JobError::BadExternal {
         name: name.to_string(),
         reason: format!("cannot start '{}': {e}", cmd.argv[0]),
@@ -210,7 +230,10 @@ pub fn run(ctx: &Ctx, name: &str) -> anyhow::Result<Outcome> {
 
 /// Wait for the child; when the job is cancelled, pass SIGTERM on (a detached job's whole
 /// process group already got it; a foreground `tinct cancel` signals only the worker).
-fn wait_forwarding_cancel(ctx: &Ctx, child: &mut std::process::Child) -> std::io::Result<std::process::ExitStatus> {
+fn wait_forwarding_cancel(
+    ctx: &Ctx,
+    child: &mut std::process::Child,
+) -> std::io::Result<std::process::ExitStatus> {
     let mut forwarded = false;
     loop {
         if let Some(status) = child.try_wait()? {

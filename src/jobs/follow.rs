@@ -89,7 +89,11 @@ impl Tail {
         complete
             .split(|&b| b == b'\n')
             .filter(|l| !l.is_empty())
-            .map(|l| String::from_utf8_lossy(l).trim_end_matches('\r').to_string())
+            .map(|l| {
+                String::from_utf8_lossy(l)
+                    .trim_end_matches('\r')
+                    .to_string()
+            })
             .collect()
     }
 }
@@ -153,7 +157,9 @@ impl Follower {
                                 }
                                 tails.push(Tail::new(path, start));
                             }
-                            Msg::Fs(Ok(event)) if !event.need_rescan() && !event.paths.is_empty() => {
+                            Msg::Fs(Ok(event))
+                                if !event.need_rescan() && !event.paths.is_empty() =>
+                            {
                                 if let Some(d) = dirty.as_mut() {
                                     d.extend(event.paths);
                                 }
@@ -193,7 +199,10 @@ impl Follower {
     }
 
     /// Follow `files`, delivering lines through a channel.
-    pub fn channel(files: &[PathBuf], start: Start) -> notify::Result<(Follower, Receiver<LineEvent>)> {
+    pub fn channel(
+        files: &[PathBuf],
+        start: Start,
+    ) -> notify::Result<(Follower, Receiver<LineEvent>)> {
         let (tx, rx) = mpsc::channel();
         let follower = Follower::spawn(files, start, move |event| tx.send(event).is_ok())?;
         Ok((follower, rx))
@@ -233,14 +242,18 @@ fn absolute(path: &Path) -> PathBuf {
 
 /// Call `on_change` whenever `file` is created, written, replaced or removed. Used to notice
 /// `job.json` rewrites (which are renames, so its folder is watched). Keep the watcher alive.
-pub fn watch_file(file: &Path, on_change: impl Fn() + Send + 'static) -> notify::Result<RecommendedWatcher> {
+pub fn watch_file(
+    file: &Path,
+    on_change: impl Fn() + Send + 'static,
+) -> notify::Result<RecommendedWatcher> {
     let file = absolute(file);
     let dir = folder_of(&file);
     let target = file.clone();
-    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
-        Ok(event) if !event.need_rescan() && !event.paths.iter().any(|p| *p == target) => {}
-        _ => on_change(),
-    })?;
+    let mut watcher =
+        notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
+            Ok(event) if !event.need_rescan() && !event.paths.iter().any(|p| *p == target) => {}
+            _ => on_change(),
+        })?;
     watcher.watch(&dir, RecursiveMode::NonRecursive)?;
     Ok(watcher)
 }
@@ -260,7 +273,10 @@ mod tests {
         let got = rx.recv_timeout(Duration::from_secs(5)).unwrap();
         assert_eq!(got.line, "{\"a\":1}");
         crate::fsx::append(&path, b"2}\n").unwrap();
-        assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap().line, "{\"a\":2}");
+        assert_eq!(
+            rx.recv_timeout(Duration::from_secs(5)).unwrap().line,
+            "{\"a\":2}"
+        );
     }
 
     #[test]
@@ -269,6 +285,9 @@ mod tests {
         let path = dir.path().join("run").join("log.txt");
         let (_f, rx) = Follower::channel(&[path.clone()], Start::Beginning).unwrap();
         crate::fsx::append(&path, b"hello\n").unwrap();
-        assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap().line, "hello");
+        assert_eq!(
+            rx.recv_timeout(Duration::from_secs(5)).unwrap().line,
+            "hello"
+        );
     }
 }

@@ -71,7 +71,9 @@ pub fn check(record: &JobRecord) -> Liveness {
         }
         None => pid_exists_portable(pid),
         Some((_, start)) => match record.pid_start {
-            Some(recorded) if recorded != start => Liveness::Dead(format!("process {pid} is gone (pid reused)")),
+            Some(recorded) if recorded != start => {
+                Liveness::Dead(format!("process {pid} is gone (pid reused)"))
+            }
             _ => Liveness::Alive,
         },
     }

@@ -20,7 +20,9 @@ mod target;
 mod telemetry_log;
 pub mod worker;
 
-pub use control::{JobInfo, cancel, exit_code_of, find, list, prepare_resume, read_metrics, resume, wait};
+pub use control::{
+    JobInfo, cancel, exit_code_of, find, list, prepare_resume, read_metrics, resume, wait,
+};
 pub use error::JobError;
 pub use follow::{Follower, LineEvent, Start};
 pub use record::{JobRecord, JobState};

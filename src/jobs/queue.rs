@@ -72,7 +72,10 @@ fn live_tickets_ahead(queue: &Path, mine: &Path) -> Result<usize, FsError> {
     let mut names: Vec<PathBuf> = std::fs::read_dir(queue)
         .map_err(|e| FsError::new(queue, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().is_some_and(|n| !n.to_string_lossy().starts_with('.')))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| !n.to_string_lossy().starts_with('.'))
+        })
         .collect();
     names.sort();
     let mut ahead = 0;
@@ -138,23 +141,38 @@ mod tests {
     fn one_slot_is_exclusive_and_freed_on_drop() {
         let dir = tempfile::tempdir().unwrap();
         let cancel = AtomicBool::new(false);
-        let first = acquire(dir.path(), 1, "a", &cancel, || {}).unwrap().unwrap();
+        let first = acquire(dir.path(), 1, "a", &cancel, || {})
+            .unwrap()
+            .unwrap();
         assert!(try_any_slot(dir.path(), 1).unwrap().is_none());
         // A waiter gives up when cancelled.
         let stop = AtomicBool::new(true);
         assert!(acquire(dir.path(), 1, "b", &stop, || {}).unwrap().is_none());
         drop(first);
-        assert!(acquire(dir.path(), 1, "c", &cancel, || {}).unwrap().is_some());
+        assert!(
+            acquire(dir.path(), 1, "c", &cancel, || {})
+                .unwrap()
+                .is_some()
+        );
         // Tickets are cleaned up.
-        assert_eq!(std::fs::read_dir(dir.path().join(QUEUE_DIR)).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join(QUEUE_DIR))
+                .unwrap()
+                .count(),
+            0
+        );
     }
 
     #[test]
     fn two_slots_admit_two() {
         let dir = tempfile::tempdir().unwrap();
         let cancel = AtomicBool::new(false);
-        let a = acquire(dir.path(), 2, "a", &cancel, || {}).unwrap().unwrap();
-        let b = acquire(dir.path(), 2, "b", &cancel, || {}).unwrap().unwrap();
+        let a = acquire(dir.path(), 2, "a", &cancel, || {})
+            .unwrap()
+            .unwrap();
+        let b = acquire(dir.path(), 2, "b", &cancel, || {})
+            .unwrap()
+            .unwrap();
         assert_ne!(a.index, b.index);
     }
 }

@@ -47,7 +47,11 @@ impl JobRequest {
 
     /// The `tinct run ...` line equivalent to this request (for jobs not started from a shell).
     pub fn equivalent_argv(&self) -> Vec<String> {
-        let mut argv = vec!["tinct".to_string(), "run".to_string(), self.target.to_string()];
+        let mut argv = vec![
+            "tinct".to_string(),
+            "run".to_string(),
+            self.target.to_string(),
+        ];
         for s in &self.sets {
             argv.extend(["--set".to_string(), s.clone()]);
         }
@@ -136,7 +140,9 @@ pub fn prepare(project: &Project, request: &JobRequest) -> anyhow::Result<PathBu
 fn worker_exe() -> anyhow::Result<PathBuf> {
     match std::env::var_os(WORKER_EXE_ENV) {
         Some(p) => Ok(PathBuf::from(p)),
-        None => std::env::current_exe().context("cannot find the tinct executable to start a worker"),
+        None => {
+            std::env::current_exe().context("cannot find the tinct executable to start a worker")
+        }
     }
 }
 
@@ -188,9 +194,11 @@ pub fn launch_worker(run_dir: &Path) -> anyhow::Result<u32> {
     })?;
     // Reap the child when it ends so a long-lived launcher (the console) collects no zombies;
     // a short-lived one (`tinct run --detach`) exits first and the worker is adopted by init.
-    std::thread::Builder::new().name("tinct-reaper".into()).spawn(move || {
-        let _ = child.wait();
-    })?;
+    std::thread::Builder::new()
+        .name("tinct-reaper".into())
+        .spawn(move || {
+            let _ = child.wait();
+        })?;
     Ok(pid)
 }
 

@@ -74,12 +74,18 @@ mod tests {
 
     #[test]
     fn parses_builtin_and_external() {
-        assert_eq!("train".parse::<JobTarget>().unwrap(), JobTarget::Builtin(Stage::Train));
+        assert_eq!(
+            "train".parse::<JobTarget>().unwrap(),
+            JobTarget::Builtin(Stage::Train)
+        );
         assert_eq!(
             "ext:nuke_render".parse::<JobTarget>().unwrap(),
             JobTarget::External("nuke_render".into())
         );
-        assert_eq!(JobTarget::External("nuke_render".into()).slug(), "ext-nuke-render");
+        assert_eq!(
+            JobTarget::External("nuke_render".into()).slug(),
+            "ext-nuke-render"
+        );
         assert!("ext:".parse::<JobTarget>().is_err());
         assert!("bogus".parse::<JobTarget>().is_err());
     }

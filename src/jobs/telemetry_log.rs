@@ -23,7 +23,12 @@ impl Drop for TelemetryLog {
 
 /// Start sampling every `interval_s` seconds into `run_dir/telemetry.jsonl`; `None` when the
 /// interval is 0 (recording switched off). `pid` (the worker) is marked as ours in GPU lists.
-pub fn start(project_root: &Path, run_dir: &Path, interval_s: f64, pid: u32) -> Option<TelemetryLog> {
+pub fn start(
+    project_root: &Path,
+    run_dir: &Path,
+    interval_s: f64,
+    pid: u32,
+) -> Option<TelemetryLog> {
     if interval_s.is_nan() || interval_s <= 0.0 {
         return None;
     }

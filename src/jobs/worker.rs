@@ -70,7 +70,10 @@ impl Ending {
 
 /// Append a line to the run's `log.txt` (the same format as `Ctx::log`).
 pub(crate) fn log_line(run_dir: &Path, msg: &str) {
-    let line = format!("{} {msg}\n", chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
+    let line = format!(
+        "{} {msg}\n",
+        chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
+    );
     let _ = fsx::append(&run_dir.join(LOG_FILE), line.as_bytes());
 }
 
@@ -81,7 +84,11 @@ pub fn install_signal_flags() -> anyhow::Result<Arc<AtomicBool>> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let cancel = Arc::new(AtomicBool::new(false));
     for sig in [SIGTERM, SIGINT] {
-        signal_hook::flag::register_conditional_shutdown(sig, exit_code::CANCELLED, cancel.clone())?;
+        signal_hook::flag::register_conditional_shutdown(
+            sig,
+            exit_code::CANCELLED,
+            cancel.clone(),
+        )?;
         signal_hook::flag::register(sig, cancel.clone())?;
     }
     signal_hook::flag::register(SIGHUP, Arc::new(AtomicBool::new(false)))?;
@@ -157,7 +164,12 @@ fn run_job(
                 log_line(run_dir, &format!("tinct: got GPU slot {}", slot.index));
                 *gpu_slot = Some(slot);
             }
-            None => return Ok(Ending::cancelled(Some("cancelled while queued".into()), None)),
+            None => {
+                return Ok(Ending::cancelled(
+                    Some("cancelled while queued".into()),
+                    None,
+                ));
+            }
         }
     }
 

@@ -29,7 +29,9 @@ impl Kind {
     }
 
     pub fn from_id(s: &str) -> Option<Kind> {
-        [Kind::Note, Kind::Decision, Kind::QcPass, Kind::QcFail].into_iter().find(|k| k.id() == s)
+        [Kind::Note, Kind::Decision, Kind::QcPass, Kind::QcFail]
+            .into_iter()
+            .find(|k| k.id() == s)
     }
 }
 
@@ -93,7 +95,11 @@ impl Entry {
     }
 
     /// Record a metric of the run (any JSON value).
-    pub fn with_metric(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Entry {
+    pub fn with_metric(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<serde_json::Value>,
+    ) -> Entry {
         self.metrics.insert(key.into(), value.into());
         self
     }

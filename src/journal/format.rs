@@ -60,7 +60,11 @@ pub fn render(entry: &Entry, eol: &str) -> String {
     lines.push(String::new());
     let text = entry.text.replace("\r\n", "\n");
     for line in text.trim_end_matches('\n').split('\n') {
-        lines.push(if line.is_empty() { ">".into() } else { format!("> {line}") });
+        lines.push(if line.is_empty() {
+            ">".into()
+        } else {
+            format!("> {line}")
+        });
     }
     let mut out = lines.join(eol);
     out.push_str(eol);
@@ -91,7 +95,11 @@ pub fn parse(text: &str) -> Vec<Entry> {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         if let Some(entry) = parse_header(line) {
             entries.extend(current.take().map(Building::finish));
-            current = Some(Building { entry, text: Vec::new(), list: None });
+            current = Some(Building {
+                entry,
+                text: Vec::new(),
+                list: None,
+            });
             continue;
         }
         if let Some(b) = current.as_mut() {
@@ -106,8 +114,12 @@ fn parse_header(line: &str) -> Option<Entry> {
     let caps = HEADER.captures(line)?;
     let naive = NaiveDateTime::parse_from_str(&caps[1], "%Y-%m-%dT%H:%M:%S").ok()?;
     let kind = Kind::from_id(&caps[2])?;
-    let opt =
-        |i: usize| caps.get(i).map(|m| m.as_str().trim()).filter(|s| !s.is_empty() && *s != NONE).map(str::to_string);
+    let opt = |i: usize| {
+        caps.get(i)
+            .map(|m| m.as_str().trim())
+            .filter(|s| !s.is_empty() && *s != NONE)
+            .map(str::to_string)
+    };
     let mut entry = Entry::new(kind, "");
     entry.timestamp = DateTime::<Utc>::from_naive_utc_and_offset(naive, Utc);
     entry.operator = String::new();
@@ -138,7 +150,9 @@ impl Building {
             if let Some((k, v)) = item.split_once(" = ") {
                 match list {
                     List::Config => {
-                        self.entry.config.insert(k.trim().to_string(), v.trim().to_string());
+                        self.entry
+                            .config
+                            .insert(k.trim().to_string(), v.trim().to_string());
                     }
                     List::Metrics => {
                         let value = serde_json::from_str(v.trim())
@@ -150,8 +164,13 @@ impl Building {
             return;
         }
         self.list = None;
-        let Some(item) = line.strip_prefix("- ") else { return };
-        let (name, value) = item.split_once(':').map(|(n, v)| (n.trim(), v.trim())).unwrap_or((item.trim(), ""));
+        let Some(item) = line.strip_prefix("- ") else {
+            return;
+        };
+        let (name, value) = item
+            .split_once(':')
+            .map(|(n, v)| (n.trim(), v.trim()))
+            .unwrap_or((item.trim(), ""));
         match name {
             "operator" => self.entry.operator = value.to_string(),
             "run" if !value.is_empty() => self.entry.run_id = Some(value.to_string()),
@@ -190,9 +209,14 @@ mod tests {
     #[test]
     fn entries_round_trip_with_lf_and_crlf() {
         let a = full_entry();
-        let b = Entry::new(Kind::QcFail, "colour bleeds past the hat brim").at(Some("inference"), None);
+        let b =
+            Entry::new(Kind::QcFail, "colour bleeds past the hat brim").at(Some("inference"), None);
         for eol in ["\n", "\r\n"] {
-            let text = format!("# Journal{eol}{eol}{}{eol}{}", render(&a, eol), render(&b, eol));
+            let text = format!(
+                "# Journal{eol}{eol}{}{eol}{}",
+                render(&a, eol),
+                render(&b, eol)
+            );
             assert_eq!(parse(&text), vec![a.clone(), b.clone()], "eol {eol:?}");
         }
     }
@@ -214,8 +238,17 @@ mod tests {
     fn header_formats_kind_stage_and_step() {
         let e = Entry::new(Kind::QcPass, "ok").at(Some("dataset"), Some("dataset.pairs"));
         let first = render(&e, "\n").lines().next().unwrap().to_string();
-        assert!(first.ends_with(" · qc-pass · dataset · dataset.pairs"), "{first}");
+        assert!(
+            first.ends_with(" · qc-pass · dataset · dataset.pairs"),
+            "{first}"
+        );
         let bare = Entry::new(Kind::Note, "ok");
-        assert!(render(&bare, "\n").lines().next().unwrap().ends_with(" · note · - · -"));
+        assert!(
+            render(&bare, "\n")
+                .lines()
+                .next()
+                .unwrap()
+                .ends_with(" · note · - · -")
+        );
     }
 }

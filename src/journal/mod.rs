@@ -37,7 +37,12 @@ impl Journal {
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| FsError::new(dir, e))?;
         }
-        let mut file = OpenOptions::new().read(true).append(true).create(true).open(&self.path).map_err(err)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&self.path)
+            .map_err(err)?;
         // Released when `file` is dropped; held across reading the end and writing the entry so
         // two writers cannot both decide the file "ends without a newline".
         file.lock().map_err(err)?;
@@ -108,7 +113,8 @@ mod tests {
     fn append_then_read_back() {
         let (_d, j) = journal_with(b"");
         let a = Entry::new(Kind::Note, "first look at reel 1");
-        let b = Entry::new(Kind::QcPass, "pairs line up").at(Some("dataset"), Some("dataset.pairs"));
+        let b =
+            Entry::new(Kind::QcPass, "pairs line up").at(Some("dataset"), Some("dataset.pairs"));
         j.append(&a).unwrap();
         j.append(&b).unwrap();
         assert_eq!(j.entries().unwrap(), vec![a, b]);
@@ -116,18 +122,28 @@ mod tests {
 
     #[test]
     fn appending_keeps_every_byte_already_there() {
-        for original in [&b"# Log\r\n\r\nhand note, no newline"[..], b"# Log\n\nline\n", b"# Log\n\n"] {
+        for original in [
+            &b"# Log\r\n\r\nhand note, no newline"[..],
+            b"# Log\n\nline\n",
+            b"# Log\n\n",
+        ] {
             let (_d, j) = journal_with(original);
             let e = Entry::new(Kind::Decision, "keep 24 frames");
             j.append(&e).unwrap();
             let after = std::fs::read(j.path()).unwrap();
-            assert!(after.starts_with(original), "prefix changed for {original:?}");
+            assert!(
+                after.starts_with(original),
+                "prefix changed for {original:?}"
+            );
             assert_eq!(j.entries().unwrap(), vec![e]);
             let text = String::from_utf8(after).unwrap();
             let crlf = original.windows(2).any(|w| w == b"\r\n");
             let added = &text[original.len()..];
             assert_eq!(added.contains("\r\n"), crlf, "line ends of {added:?}");
-            assert!(text.contains("\n\n## ") || text.contains("\r\n\r\n## "), "{text:?}");
+            assert!(
+                text.contains("\n\n## ") || text.contains("\r\n\r\n## "),
+                "{text:?}"
+            );
         }
     }
 

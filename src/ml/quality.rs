@@ -27,7 +27,10 @@ pub fn stats(d: &mut [f32]) -> DeltaE {
         return DeltaE::default();
     }
     let s = De00Stats::from_values(d);
-    DeltaE { mean: s.mean, p95: s.p95 }
+    DeltaE {
+        mean: s.mean,
+        p95: s.p95,
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 /// The nearest folder at or above `start` that holds a `tinct.toml`.
 pub fn find_root(start: &Path) -> Option<PathBuf> {
-    start.ancestors().find(|dir| dir.join(CONFIG_FILE).is_file()).map(Path::to_path_buf)
+    start
+        .ancestors()
+        .find(|dir| dir.join(CONFIG_FILE).is_file())
+        .map(Path::to_path_buf)
 }
 
 /// The project root for `explicit` (a folder, or its `tinct.toml`) or, without one, the nearest
@@ -15,12 +18,18 @@ pub fn resolve_root(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
     match explicit {
         Some(p) => {
             let dir = if p.file_name().is_some_and(|n| n == CONFIG_FILE) && p.is_file() {
-                p.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+                p.parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| PathBuf::from("."))
             } else {
                 p.to_path_buf()
             };
             if !dir.join(CONFIG_FILE).is_file() {
-                bail!("{}: no {CONFIG_FILE} here (create one with `tinct init {}`)", dir.display(), dir.display());
+                bail!(
+                    "{}: no {CONFIG_FILE} here (create one with `tinct init {}`)",
+                    dir.display(),
+                    dir.display()
+                );
             }
             Ok(dir)
         }

@@ -8,10 +8,20 @@ use std::path::{Path, PathBuf};
 pub enum ConfigError {
     /// The file parsed badly or holds a value/key the schema refuses.
     #[error("{}:{line}:{column}: {}{message}", path.display(), key_prefix(key))]
-    Invalid { path: PathBuf, line: usize, column: usize, key: Option<String>, message: String },
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        key: Option<String>,
+        message: String,
+    },
     /// A `--set` override that cannot apply.
     #[error("--set {assignment}: {message}")]
-    Override { assignment: String, key: String, message: String },
+    Override {
+        assignment: String,
+        key: String,
+        message: String,
+    },
 }
 
 fn key_prefix(key: &Option<String>) -> String {
@@ -31,7 +41,13 @@ impl ConfigError {
         };
         let message = err.message().trim().to_string();
         let key = key_of(text, err);
-        ConfigError::Invalid { path: path.to_path_buf(), line, column, key, message }
+        ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            column,
+            key,
+            message,
+        }
     }
 
     /// The dotted key at fault, where known.
@@ -73,7 +89,11 @@ fn key_of(text: &str, err: &toml::de::Error) -> Option<String> {
         .find_map(|l| l.strip_prefix("in `").and_then(|r| r.strip_suffix('`')))
         .map(|k| k.split('.').map(str::to_string).collect())
         .unwrap_or_default();
-    let unknown = err.message().strip_prefix("unknown field `").and_then(|r| r.split('`').next()).map(str::to_string);
+    let unknown = err
+        .message()
+        .strip_prefix("unknown field `")
+        .and_then(|r| r.split('`').next())
+        .map(str::to_string);
     let mut key = tracked.clone();
     if let Some(field) = unknown {
         key.push(field);
@@ -82,7 +102,11 @@ fn key_of(text: &str, err: &toml::de::Error) -> Option<String> {
         return Some(key.join("."));
     }
     let from_text = err.span().and_then(|s| key_at(text, s.start));
-    from_text.or(if key.is_empty() { None } else { Some(key.join(".")) })
+    from_text.or(if key.is_empty() {
+        None
+    } else {
+        Some(key.join("."))
+    })
 }
 
 /// `section.key` for the line holding byte `offset`: the last `[header]` above it and the key
@@ -90,7 +114,10 @@ fn key_of(text: &str, err: &toml::de::Error) -> Option<String> {
 fn key_at(text: &str, offset: usize) -> Option<String> {
     let offset = floor_char_boundary(text, offset.min(text.len()));
     let line_start = text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let line_end = text[offset..].find('\n').map(|i| offset + i).unwrap_or(text.len());
+    let line_end = text[offset..]
+        .find('\n')
+        .map(|i| offset + i)
+        .unwrap_or(text.len());
     let line = &text[line_start..line_end];
     let section = text[..line_start]
         .lines()
@@ -99,9 +126,18 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
         .find(|l| l.starts_with('[') && !l.starts_with("[["))
         .map(|h| h.trim_matches(|c| c == '[' || c == ']').trim().to_string());
     if line.trim_start().starts_with('[') {
-        return Some(line.trim().trim_matches(|c| c == '[' || c == ']').trim().to_string());
+        return Some(
+            line.trim()
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string(),
+        );
     }
-    let key = line.split('=').next().map(str::trim).filter(|k| !k.is_empty() && !k.starts_with('#'))?;
+    let key = line
+        .split('=')
+        .next()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && !k.starts_with('#'))?;
     Some(match section {
         Some(s) if !s.is_empty() => format!("{s}.{key}"),
         _ => key.to_string(),

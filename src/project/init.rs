@@ -29,7 +29,15 @@ pub fn init(
     offset: i64,
     force: bool,
 ) -> anyhow::Result<Project> {
-    init_with(dir, &InitOptions { source_pattern, reference_pattern, reference_offset: offset, force })
+    init_with(
+        dir,
+        &InitOptions {
+            source_pattern,
+            reference_pattern,
+            reference_offset: offset,
+            force,
+        },
+    )
 }
 
 pub fn init_with(dir: &Path, opts: &InitOptions) -> anyhow::Result<Project> {
@@ -42,15 +50,26 @@ pub fn init_with(dir: &Path, opts: &InitOptions) -> anyhow::Result<Project> {
             layout::STATE_DIR
         );
     }
-    for sub in [layout::NOTES, layout::RUNS, layout::STATE_DIR].iter().chain(layout::PIPELINE.iter()) {
+    for sub in [layout::NOTES, layout::RUNS, layout::STATE_DIR]
+        .iter()
+        .chain(layout::PIPELINE.iter())
+    {
         let p = dir.join(sub);
-        std::fs::create_dir_all(&p).with_context(|| format!("{}: cannot create folder", p.display()))?;
+        std::fs::create_dir_all(&p)
+            .with_context(|| format!("{}: cannot create folder", p.display()))?;
     }
     if config_path.exists() {
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-        let backup = dir.join(layout::STATE_DIR).join(format!("{CONFIG_FILE}.{stamp}.bak"));
-        std::fs::copy(&config_path, &backup)
-            .with_context(|| format!("{}: cannot back up to {}", config_path.display(), backup.display()))?;
+        let backup = dir
+            .join(layout::STATE_DIR)
+            .join(format!("{CONFIG_FILE}.{stamp}.bak"));
+        std::fs::copy(&config_path, &backup).with_context(|| {
+            format!(
+                "{}: cannot back up to {}",
+                config_path.display(),
+                backup.display()
+            )
+        })?;
     }
 
     let config = new_config(dir, opts);
@@ -60,7 +79,10 @@ pub fn init_with(dir: &Path, opts: &InitOptions) -> anyhow::Result<Project> {
     if !journal.exists() {
         fsx::write_atomic(&journal, JOURNAL_TEMPLATE.as_bytes())?;
     }
-    Ok(Project { root: dir.to_path_buf(), config })
+    Ok(Project {
+        root: dir.to_path_buf(),
+        config,
+    })
 }
 
 fn new_config(dir: &Path, opts: &InitOptions) -> Config {
@@ -90,7 +112,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("reel1");
         let p = init(&dir, "scans/r1.%04d.dpx", "telecine/r1.%04d.tif", 12, false).unwrap();
-        for sub in layout::PIPELINE.iter().chain([layout::RUNS, layout::JOURNAL, CONFIG_FILE].iter()) {
+        for sub in layout::PIPELINE
+            .iter()
+            .chain([layout::RUNS, layout::JOURNAL, CONFIG_FILE].iter())
+        {
             assert!(dir.join(sub).exists(), "{sub} missing");
         }
         assert_eq!(p.config.project.name, "reel1");
@@ -110,13 +135,25 @@ mod tests {
         std::fs::write(dir.join(layout::JOURNAL), "my notes\n").unwrap();
         std::fs::write(dir.join(layout::CURATION).join("pick.txt"), "1 2 3").unwrap();
         init(dir, "c.%04d.exr", "d.%04d.exr", 3, true).unwrap();
-        assert_eq!(std::fs::read_to_string(dir.join(layout::JOURNAL)).unwrap(), "my notes\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.join(layout::JOURNAL)).unwrap(),
+            "my notes\n"
+        );
         assert!(dir.join(layout::CURATION).join("pick.txt").exists());
         let backups = std::fs::read_dir(dir.join(layout::STATE_DIR))
             .unwrap()
-            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".bak"))
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".bak")
+            })
             .count();
         assert_eq!(backups, 1);
-        assert_eq!(Project::load(dir).unwrap().config.source.pattern, "c.%04d.exr");
+        assert_eq!(
+            Project::load(dir).unwrap().config.source.pattern,
+            "c.%04d.exr"
+        );
     }
 }

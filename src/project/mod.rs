@@ -69,7 +69,10 @@ impl Project {
         let path = root.join(CONFIG_FILE);
         let text = crate::fsx::read_to_string(&path)?;
         let config = parse_config(&path, &text)?;
-        Ok(Project { root: root.to_path_buf(), config })
+        Ok(Project {
+            root: root.to_path_buf(),
+            config,
+        })
     }
 
     /// Resolve a path written in `tinct.toml` (relative to the project root).
@@ -109,7 +112,10 @@ mod tests {
     #[test]
     fn default_config_round_trips_through_its_file_text() {
         let text = config_file_text(&Config::default()).unwrap();
-        assert_eq!(parse_config(Path::new("tinct.toml"), &text).unwrap(), Config::default());
+        assert_eq!(
+            parse_config(Path::new("tinct.toml"), &text).unwrap(),
+            Config::default()
+        );
     }
 
     #[test]

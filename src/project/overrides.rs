@@ -23,9 +23,12 @@ fn apply_one(config: &Config, assignment: &str) -> Result<Config, ConfigError> {
         key: key.to_string(),
         message,
     };
-    let (key, raw) = assignment
-        .split_once('=')
-        .ok_or_else(|| fail(assignment, "expected KEY=VALUE, e.g. train.steps=200".into()))?;
+    let (key, raw) = assignment.split_once('=').ok_or_else(|| {
+        fail(
+            assignment,
+            "expected KEY=VALUE, e.g. train.steps=200".into(),
+        )
+    })?;
     let key = key.trim();
     let segments: Vec<&str> = key.split('.').map(str::trim).collect();
     if segments.iter().any(|s| s.is_empty()) {
@@ -45,15 +48,26 @@ fn apply_one(config: &Config, assignment: &str) -> Result<Config, ConfigError> {
         table = match table.get_mut(&name) {
             Some(toml::Value::Table(t)) => t,
             Some(_) => {
-                return Err(fail(key, format!("`{}` is a value, not a section", canonical.join("."))));
+                return Err(fail(
+                    key,
+                    format!("`{}` is a value, not a section", canonical.join(".")),
+                ));
             }
-            None => return Err(fail(key, format!("unknown config key `{}`", canonical.join(".")))),
+            None => {
+                return Err(fail(
+                    key,
+                    format!("unknown config key `{}`", canonical.join(".")),
+                ));
+            }
         };
     }
     let leaf = canonical.last().expect("at least one segment").clone();
     let dotted = canonical.join(".");
     if segments.len() == 1 {
-        return Err(fail(&dotted, "name a value inside a section, e.g. train.steps".into()));
+        return Err(fail(
+            &dotted,
+            "name a value inside a section, e.g. train.steps".into(),
+        ));
     }
     let literal = parse_literal(raw.trim());
     let was_string = matches!(literal, toml::Value::String(_));
@@ -62,7 +76,8 @@ fn apply_one(config: &Config, assignment: &str) -> Result<Config, ConfigError> {
         Ok(c) => Ok(c),
         // `--set project.name=1999`: a literal that parses as a number but is meant as text.
         Err(_) if !was_string => {
-            table_at(&mut root, &canonical).insert(leaf, toml::Value::String(raw.trim().to_string()));
+            table_at(&mut root, &canonical)
+                .insert(leaf, toml::Value::String(raw.trim().to_string()));
             deserialize(&root).map_err(|e| fail(&dotted, explain(&dotted, &e)))
         }
         Err(e) => Err(fail(&dotted, explain(&dotted, &e))),
@@ -75,14 +90,21 @@ fn deserialize(root: &toml::Table) -> Result<Config, toml::de::Error> {
 
 fn explain(key: &str, e: &toml::de::Error) -> String {
     let msg = e.message().trim();
-    if msg.starts_with("unknown field") { format!("unknown config key `{key}` ({msg})") } else { msg.to_string() }
+    if msg.starts_with("unknown field") {
+        format!("unknown config key `{key}` ({msg})")
+    } else {
+        msg.to_string()
+    }
 }
 
 /// The table that holds the leaf of `path` (all but the last segment exist by now).
 fn table_at<'a>(root: &'a mut toml::Table, path: &[String]) -> &'a mut toml::Table {
     let mut t = root;
     for seg in &path[..path.len() - 1] {
-        t = t.get_mut(seg).and_then(toml::Value::as_table_mut).expect("walked before");
+        t = t
+            .get_mut(seg)
+            .and_then(toml::Value::as_table_mut)
+            .expect("walked before");
     }
     t
 }
@@ -90,7 +112,11 @@ fn table_at<'a>(root: &'a mut toml::Table, path: &[String]) -> &'a mut toml::Tab
 /// `crop_size` → `crop-size` when only the kebab-case spelling exists.
 fn resolve(table: &toml::Table, seg: &str) -> String {
     let kebab = seg.replace('_', "-");
-    if !table.contains_key(seg) && table.contains_key(&kebab) { kebab } else { seg.to_string() }
+    if !table.contains_key(seg) && table.contains_key(&kebab) {
+        kebab
+    } else {
+        seg.to_string()
+    }
 }
 
 /// A TOML literal, or the raw text as a string.
@@ -106,12 +132,20 @@ mod tests {
     use super::*;
 
     fn set(items: &[&str]) -> Result<Config, ConfigError> {
-        apply(&Config::default(), &items.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        apply(
+            &Config::default(),
+            &items.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )
     }
 
     #[test]
     fn integer_string_and_array_values_apply() {
-        let c = set(&["train.steps=200", "align.model=affine", "curate.frames=[1, 5, 9]"]).unwrap();
+        let c = set(&[
+            "train.steps=200",
+            "align.model=affine",
+            "curate.frames=[1, 5, 9]",
+        ])
+        .unwrap();
         assert_eq!(c.train.steps, 200);
         assert_eq!(c.align.model, "affine");
         assert_eq!(c.curate.frames, vec![1, 5, 9]);

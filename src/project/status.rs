@@ -50,7 +50,10 @@ impl StatusReport {
         let checklist = Checklist::open(project)?;
         Ok(StatusReport {
             project: c.project.name.clone(),
-            root: std::path::absolute(&project.root).unwrap_or_else(|_| project.root.clone()).display().to_string(),
+            root: std::path::absolute(&project.root)
+                .unwrap_or_else(|_| project.root.clone())
+                .display()
+                .to_string(),
             source: sequence_status(project, &c.source.pattern, &c.source.colorspace),
             reference: sequence_status(project, &c.reference.pattern, &c.reference.colorspace),
             reference_offset: c.reference.offset,
@@ -89,7 +92,9 @@ fn sequence_status(project: &Project, pattern: &str, colorspace: &str) -> Sequen
 /// The newest runs under `runs/` (by `job.json` modification time), skipping folders without a
 /// readable `job.json`.
 pub fn recent_runs(runs_dir: &Path, limit: usize) -> Vec<RunSummary> {
-    let Ok(dir) = std::fs::read_dir(runs_dir) else { return Vec::new() };
+    let Ok(dir) = std::fs::read_dir(runs_dir) else {
+        return Vec::new();
+    };
     let mut runs: Vec<(std::time::SystemTime, RunSummary)> = dir
         .filter_map(Result::ok)
         .filter_map(|e| {
@@ -97,9 +102,17 @@ pub fn recent_runs(runs_dir: &Path, limit: usize) -> Vec<RunSummary> {
             let modified = std::fs::metadata(&job).and_then(|m| m.modified()).ok()?;
             let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&job).ok()?).ok()?;
             let text = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
-            let id =
-                Some(text("id")).filter(|s| !s.is_empty()).unwrap_or_else(|| e.file_name().to_string_lossy().into());
-            Some((modified, RunSummary { id, stage: text("stage"), state: text("state") }))
+            let id = Some(text("id"))
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| e.file_name().to_string_lossy().into());
+            Some((
+                modified,
+                RunSummary {
+                    id,
+                    stage: text("stage"),
+                    state: text("state"),
+                },
+            ))
         })
         .collect();
     runs.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.id.cmp(&a.1.id)));
@@ -116,10 +129,19 @@ mod tests {
         for (i, (id, state)) in [("r1", "succeeded"), ("r2", "running")].iter().enumerate() {
             let d = tmp.path().join(id);
             std::fs::create_dir_all(&d).unwrap();
-            std::fs::write(d.join("job.json"), format!(r#"{{"id":"{id}","stage":"train","state":"{state}"}}"#))
+            std::fs::write(
+                d.join("job.json"),
+                format!(r#"{{"id":"{id}","stage":"train","state":"{state}"}}"#),
+            )
+            .unwrap();
+            let t = std::time::SystemTime::UNIX_EPOCH
+                + std::time::Duration::from_secs(1_000_000 + i as u64);
+            std::fs::File::options()
+                .write(true)
+                .open(d.join("job.json"))
+                .unwrap()
+                .set_modified(t)
                 .unwrap();
-            let t = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000 + i as u64);
-            std::fs::File::options().write(true).open(d.join("job.json")).unwrap().set_modified(t).unwrap();
         }
         std::fs::create_dir_all(tmp.path().join("junk")).unwrap();
         let runs = recent_runs(tmp.path(), 10);

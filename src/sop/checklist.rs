@@ -75,7 +75,12 @@ pub struct Checklist {
 impl Checklist {
     /// Combine a SOP with saved state (pure).
     pub fn new(sop: Sop, state: State) -> Checklist {
-        let mut c = Checklist { sop, state, state_path: None, reconciliation: Reconciliation::default() };
+        let mut c = Checklist {
+            sop,
+            state,
+            state_path: None,
+            reconciliation: Reconciliation::default(),
+        };
         c.reconciliation = c.reconcile();
         c
     }
@@ -112,7 +117,12 @@ impl Checklist {
     }
 
     fn reconcile(&self) -> Reconciliation {
-        let (kept, unknown) = self.state.steps.keys().cloned().partition(|id| self.sop.step(id).is_some());
+        let (kept, unknown) = self
+            .state
+            .steps
+            .keys()
+            .cloned()
+            .partition(|id| self.sop.step(id).is_some());
         let done_but_requirements_open = self
             .sop
             .steps()
@@ -120,7 +130,8 @@ impl Checklist {
             .map(|(_, s)| s.id.clone())
             .collect();
         Reconciliation {
-            sop_changed: !self.state.sop_digest.is_empty() && self.state.sop_digest != self.sop.structure_digest(),
+            sop_changed: !self.state.sop_digest.is_empty()
+                && self.state.sop_digest != self.sop.structure_digest(),
             kept,
             unknown,
             done_but_requirements_open,
@@ -128,15 +139,24 @@ impl Checklist {
     }
 
     fn is_done(&self, id: &str) -> bool {
-        self.state.steps.get(id).is_some_and(|r| r.outcome == Outcome::Done)
+        self.state
+            .steps
+            .get(id)
+            .is_some_and(|r| r.outcome == Outcome::Done)
     }
 
     fn waiting_on(&self, step: &Step) -> Vec<String> {
-        step.requires.iter().filter(|r| !self.is_done(r)).cloned().collect()
+        step.requires
+            .iter()
+            .filter(|r| !self.is_done(r))
+            .cloned()
+            .collect()
     }
 
     fn find(&self, id: &str) -> Result<(&SopStage, &Step), SopError> {
-        self.sop.step(id).ok_or_else(|| SopError::UnknownStep(id.to_string()))
+        self.sop
+            .step(id)
+            .ok_or_else(|| SopError::UnknownStep(id.to_string()))
     }
 
     pub fn status(&self, id: &str) -> Result<Status, SopError> {
@@ -150,7 +170,11 @@ impl Checklist {
             Some(Outcome::Failed) => Status::Failed,
             None => {
                 let waiting_on = self.waiting_on(step);
-                if waiting_on.is_empty() { Status::Open } else { Status::Blocked { waiting_on } }
+                if waiting_on.is_empty() {
+                    Status::Open
+                } else {
+                    Status::Blocked { waiting_on }
+                }
             }
         }
     }
@@ -170,13 +194,18 @@ impl Checklist {
 
     /// The step to work on next: the first that is open (or failed and to be redone).
     pub fn current(&self) -> Option<StepView<'_>> {
-        self.steps().into_iter().find(|v| matches!(v.status, Status::Open | Status::Failed))
+        self.steps()
+            .into_iter()
+            .find(|v| matches!(v.status, Status::Open | Status::Failed))
     }
 
     /// (done, total) over the SOP's steps.
     pub fn progress(&self) -> (usize, usize) {
         let views = self.steps();
-        (views.iter().filter(|v| v.status.is_done()).count(), views.len())
+        (
+            views.iter().filter(|v| v.status.is_done()).count(),
+            views.len(),
+        )
     }
 
     /// Mark a step done (qc: passed). Decision steps need the choice and rationale as `note`.
@@ -188,7 +217,9 @@ impl Checklist {
     /// Record a failed qc step (it stays open; what follows stays blocked). `note` says why.
     pub fn fail(&mut self, id: &str, note: &str) -> Result<&Step, SopError> {
         if self.find(id)?.1.kind != StepKind::Qc {
-            return Err(SopError::NotQc { step: id.to_string() });
+            return Err(SopError::NotQc {
+                step: id.to_string(),
+            });
         }
         self.record(id, Outcome::Failed, Some(note))?;
         Ok(self.find(id)?.1)
@@ -200,9 +231,18 @@ impl Checklist {
         match self.status_of(step) {
             Status::Done => {
                 let r = &self.state.steps[id];
-                return Err(SopError::AlreadyDone { step: id.into(), by: r.operator.clone(), at: r.at.clone() });
+                return Err(SopError::AlreadyDone {
+                    step: id.into(),
+                    by: r.operator.clone(),
+                    at: r.at.clone(),
+                });
             }
-            Status::Blocked { waiting_on } => return Err(SopError::Blocked { step: id.into(), waiting_on }),
+            Status::Blocked { waiting_on } => {
+                return Err(SopError::Blocked {
+                    step: id.into(),
+                    waiting_on,
+                });
+            }
             Status::Open | Status::Failed => {}
         }
         let required = match (step.kind, outcome) {
@@ -211,8 +251,16 @@ impl Checklist {
             _ => None,
         };
         if let (Some(what), true) = (required, note.is_empty()) {
-            let kind = if outcome == Outcome::Failed { "failed qc" } else { step.kind.id() };
-            return Err(SopError::NoteRequired { step: id.into(), kind, what });
+            let kind = if outcome == Outcome::Failed {
+                "failed qc"
+            } else {
+                step.kind.id()
+            };
+            return Err(SopError::NoteRequired {
+                step: id.into(),
+                kind,
+                what,
+            });
         }
         let record = StepRecord {
             outcome,
@@ -235,7 +283,10 @@ impl Checklist {
         }
         let dependents = self.recorded_dependents(id);
         if !dependents.is_empty() && !cascade {
-            return Err(SopError::HasDependents { step: id.to_string(), dependents });
+            return Err(SopError::HasDependents {
+                step: id.to_string(),
+                dependents,
+            });
         }
         let mut reopened = vec![id.to_string()];
         reopened.extend(dependents);
@@ -255,6 +306,10 @@ impl Checklist {
                 affected.push(step.id.clone());
             }
         }
-        affected.into_iter().skip(1).filter(|s| self.state.steps.contains_key(s)).collect()
+        affected
+            .into_iter()
+            .skip(1)
+            .filter(|s| self.state.steps.contains_key(s))
+            .collect()
     }
 }

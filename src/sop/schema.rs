@@ -93,21 +93,32 @@ impl StepKind {
 impl Sop {
     /// The SOP embedded in the binary.
     pub fn builtin() -> Sop {
-        Sop::parse(Path::new(BUILTIN_NAME), BUILTIN_TEXT).expect("the built-in SOP is valid (tested)")
+        Sop::parse(Path::new(BUILTIN_NAME), BUILTIN_TEXT)
+            .expect("the built-in SOP is valid (tested)")
     }
 
     /// Load and validate a SOP file.
     pub fn load(path: &Path) -> Result<Sop, SopError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| SopError::State { path: path.to_path_buf(), message: format!("cannot read SOP: {e}") })?;
+        let text = std::fs::read_to_string(path).map_err(|e| SopError::State {
+            path: path.to_path_buf(),
+            message: format!("cannot read SOP: {e}"),
+        })?;
         Sop::parse(path, &text)
     }
 
     /// Parse and validate SOP text; `path` only names it in errors.
     pub fn parse(path: &Path, text: &str) -> Result<Sop, SopError> {
         let mut sop: Sop = toml::from_str(text).map_err(|e| {
-            let (line, column) = e.span().map(|s| crate::project::line_col(text, s.start)).unwrap_or((0, 0));
-            SopError::Parse { path: path.to_path_buf(), line, column, message: e.message().trim().to_string() }
+            let (line, column) = e
+                .span()
+                .map(|s| crate::project::line_col(text, s.start))
+                .unwrap_or((0, 0));
+            SopError::Parse {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: e.message().trim().to_string(),
+            }
         })?;
         sop.origin = path.to_path_buf();
         validate(&sop, text)?;
@@ -116,7 +127,9 @@ impl Sop {
 
     /// Every step in order, with the id of its stage.
     pub fn steps(&self) -> impl Iterator<Item = (&SopStage, &Step)> {
-        self.stages.iter().flat_map(|st| st.steps.iter().map(move |s| (st, s)))
+        self.stages
+            .iter()
+            .flat_map(|st| st.steps.iter().map(move |s| (st, s)))
     }
 
     pub fn step(&self, id: &str) -> Option<(&SopStage, &Step)> {
@@ -159,7 +172,11 @@ fn validate(sop: &Sop, text: &str) -> Result<(), SopError> {
                 path: path.clone(),
                 line: line_of_id(text, &stage.id, usize::from(!stage.id.trim().is_empty())),
                 stage: stage.id.clone(),
-                problem: if stage.id.trim().is_empty() { "empty id".into() } else { "duplicate stage id".into() },
+                problem: if stage.id.trim().is_empty() {
+                    "empty id".into()
+                } else {
+                    "duplicate stage id".into()
+                },
             });
         }
     }
@@ -168,7 +185,10 @@ fn validate(sop: &Sop, text: &str) -> Result<(), SopError> {
     for (stage, step) in sop.steps() {
         let id = step.id.as_str();
         if id.trim().is_empty() || id.contains(char::is_whitespace) {
-            return Err(step_err(id, "a step id must be one word (letters, digits, '-', '.')".into()));
+            return Err(step_err(
+                id,
+                "a step id must be one word (letters, digits, '-', '.')".into(),
+            ));
         }
         if let Some(first) = seen.insert(id, &stage.id) {
             return Err(SopError::InvalidStep {
@@ -188,7 +208,9 @@ fn validate(sop: &Sop, text: &str) -> Result<(), SopError> {
             if !seen.contains_key(req.as_str()) {
                 return Err(step_err(
                     id,
-                    format!("requires `{req}`, which comes later in the SOP (requirements must come first)"),
+                    format!(
+                        "requires `{req}`, which comes later in the SOP (requirements must come first)"
+                    ),
                 ));
             }
         }
@@ -200,7 +222,13 @@ fn validate(sop: &Sop, text: &str) -> Result<(), SopError> {
                 ));
             }
             (kind, Some(_)) if kind != StepKind::Action => {
-                return Err(step_err(id, format!("`stage` is only for action steps, this is a {} step", kind.id())));
+                return Err(step_err(
+                    id,
+                    format!(
+                        "`stage` is only for action steps, this is a {} step",
+                        kind.id()
+                    ),
+                ));
             }
             _ => {}
         }
@@ -233,10 +261,27 @@ mod tests {
     fn builtin_sop_is_valid_and_covers_five_stages() {
         let sop = Sop::builtin();
         let stages: Vec<&str> = sop.stages.iter().map(|s| s.id.as_str()).collect();
-        assert_eq!(stages, ["dataset", "alignment", "training", "inference", "matchgrade"]);
+        assert_eq!(
+            stages,
+            [
+                "dataset",
+                "alignment",
+                "training",
+                "inference",
+                "matchgrade"
+            ]
+        );
         for (_, step) in sop.steps() {
-            assert!(!step.instructions.trim().is_empty(), "{} has no instructions", step.id);
-            assert!(!step.good.trim().is_empty(), "{} does not say what good looks like", step.id);
+            assert!(
+                !step.instructions.trim().is_empty(),
+                "{} has no instructions",
+                step.id
+            );
+            assert!(
+                !step.good.trim().is_empty(),
+                "{} does not say what good looks like",
+                step.id
+            );
         }
         let launched: Vec<Stage> = sop.steps().filter_map(|(_, s)| s.stage).collect();
         for stage in [
@@ -250,14 +295,21 @@ mod tests {
             Stage::Matchgrade,
             Stage::Compare,
         ] {
-            assert!(launched.contains(&stage), "no SOP step launches {}", stage.id());
+            assert!(
+                launched.contains(&stage),
+                "no SOP step launches {}",
+                stage.id()
+            );
         }
     }
 
     #[test]
     fn repo_file_matches_embedded_copy() {
-        let on_disk =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/sop/chroma-recovery.toml")).unwrap();
+        let on_disk = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/sop/chroma-recovery.toml"
+        ))
+        .unwrap();
         assert_eq!(on_disk, BUILTIN_TEXT);
     }
 }

@@ -47,21 +47,40 @@ impl State {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::default()),
-            Err(e) => return Err(SopError::State { path: path.to_path_buf(), message: e.to_string() }),
+            Err(e) => {
+                return Err(SopError::State {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                });
+            }
         };
         toml::from_str(&text).map_err(|e| {
-            let (line, column) = e.span().map(|s| crate::project::line_col(&text, s.start)).unwrap_or((0, 0));
-            SopError::Parse { path: path.to_path_buf(), line, column, message: e.message().trim().to_string() }
+            let (line, column) = e
+                .span()
+                .map(|s| crate::project::line_col(&text, s.start))
+                .unwrap_or((0, 0));
+            SopError::Parse {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: e.message().trim().to_string(),
+            }
         })
     }
 
     /// Write the whole state atomically (temp file + rename).
     pub fn save(&self, path: &Path) -> Result<(), SopError> {
-        let body = toml::to_string_pretty(self)
-            .map_err(|e| SopError::State { path: path.to_path_buf(), message: e.to_string() })?;
-        let text = format!("# tinct SOP checklist state: written by `tinct sop` and the console.\n\n{body}");
-        crate::fsx::write_atomic(path, text.as_bytes())
-            .map_err(|e| SopError::State { path: path.to_path_buf(), message: e.source.to_string() })
+        let body = toml::to_string_pretty(self).map_err(|e| SopError::State {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let text = format!(
+            "# tinct SOP checklist state: written by `tinct sop` and the console.\n\n{body}"
+        );
+        crate::fsx::write_atomic(path, text.as_bytes()).map_err(|e| SopError::State {
+            path: path.to_path_buf(),
+            message: e.source.to_string(),
+        })
     }
 }
 
@@ -74,7 +93,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(STATE_FILE);
         assert_eq!(State::load(&path).unwrap(), State::default());
-        let mut s = State { sop: "chroma-recovery".into(), sop_digest: "abc".into(), ..State::default() };
+        let mut s = State {
+            sop: "chroma-recovery".into(),
+            sop_digest: "abc".into(),
+            ..State::default()
+        };
         s.steps.insert(
             "sync".into(),
             StepRecord {

@@ -47,11 +47,17 @@ kind = "check"
 "#;
 
 fn small() -> Checklist {
-    Checklist::new(Sop::parse(Path::new("small.toml"), SMALL).unwrap(), State::default())
+    Checklist::new(
+        Sop::parse(Path::new("small.toml"), SMALL).unwrap(),
+        State::default(),
+    )
 }
 
 fn statuses(c: &Checklist) -> Vec<(String, &'static str)> {
-    c.steps().iter().map(|v| (v.step.id.clone(), v.status.label())).collect()
+    c.steps()
+        .iter()
+        .map(|v| (v.step.id.clone(), v.status.label()))
+        .collect()
 }
 
 #[test]
@@ -61,7 +67,12 @@ fn fresh_checklist_opens_steps_without_requirements() {
     assert_eq!(s[0], ("look".into(), "open"));
     assert_eq!(s[1], ("choose".into(), "blocked"));
     assert_eq!(s[4], ("aside".into(), "open"));
-    assert_eq!(c.status("choose").unwrap(), Status::Blocked { waiting_on: vec!["look".into()] });
+    assert_eq!(
+        c.status("choose").unwrap(),
+        Status::Blocked {
+            waiting_on: vec!["look".into()]
+        }
+    );
     assert_eq!(c.current().unwrap().step.id, "look");
     assert_eq!(c.progress(), (0, 5));
 }
@@ -70,7 +81,10 @@ fn fresh_checklist_opens_steps_without_requirements() {
 fn gating_names_the_open_requirement() {
     let mut c = small();
     let e = c.check("run", None).unwrap_err();
-    assert!(matches!(&e, SopError::Blocked { waiting_on, .. } if waiting_on == &["choose"]), "{e}");
+    assert!(
+        matches!(&e, SopError::Blocked { waiting_on, .. } if waiting_on == &["choose"]),
+        "{e}"
+    );
     assert!(e.to_string().contains("`choose`"), "{e}");
 }
 
@@ -78,12 +92,25 @@ fn gating_names_the_open_requirement() {
 fn decisions_need_a_rationale_and_steps_advance() {
     let mut c = small();
     c.check("look", None).unwrap();
-    assert!(matches!(c.check("choose", None), Err(SopError::NoteRequired { .. })));
-    assert!(matches!(c.check("choose", Some("   ")), Err(SopError::NoteRequired { .. })));
-    c.check("choose", Some("similarity: telecine has no keystone")).unwrap();
+    assert!(matches!(
+        c.check("choose", None),
+        Err(SopError::NoteRequired { .. })
+    ));
+    assert!(matches!(
+        c.check("choose", Some("   ")),
+        Err(SopError::NoteRequired { .. })
+    ));
+    c.check("choose", Some("similarity: telecine has no keystone"))
+        .unwrap();
     assert_eq!(c.current().unwrap().step.id, "run");
-    assert_eq!(c.state().steps["choose"].note, "similarity: telecine has no keystone");
-    assert!(matches!(c.check("look", None), Err(SopError::AlreadyDone { .. })));
+    assert_eq!(
+        c.state().steps["choose"].note,
+        "similarity: telecine has no keystone"
+    );
+    assert!(matches!(
+        c.check("look", None),
+        Err(SopError::AlreadyDone { .. })
+    ));
     assert_eq!(c.progress(), (2, 5));
 }
 
@@ -94,7 +121,10 @@ fn failed_qc_keeps_the_step_open_until_it_passes() {
     c.check("choose", Some("x")).unwrap();
     assert!(matches!(c.fail("run", "no"), Err(SopError::NotQc { .. })));
     c.check("run", None).unwrap();
-    assert!(matches!(c.fail("judge", ""), Err(SopError::NoteRequired { .. })));
+    assert!(matches!(
+        c.fail("judge", ""),
+        Err(SopError::NoteRequired { .. })
+    ));
     c.fail("judge", "edges doubled on 1040").unwrap();
     assert_eq!(c.status("judge").unwrap(), Status::Failed);
     assert_eq!(c.current().unwrap().step.id, "judge");
@@ -110,13 +140,24 @@ fn undo_refuses_with_dependents_unless_cascading() {
     c.check("run", None).unwrap();
     c.check("aside", None).unwrap();
     let e = c.undo("look", false).unwrap_err();
-    assert!(matches!(&e, SopError::HasDependents { dependents, .. } if dependents == &["choose", "run"]), "{e}");
+    assert!(
+        matches!(&e, SopError::HasDependents { dependents, .. } if dependents == &["choose", "run"]),
+        "{e}"
+    );
     assert_eq!(c.undo("run", false).unwrap(), vec!["run"]);
     assert_eq!(c.undo("look", true).unwrap(), vec!["look", "choose"]);
     assert_eq!(c.status("aside").unwrap(), Status::Done);
-    assert_eq!(c.status("choose").unwrap(), Status::Blocked { waiting_on: vec!["look".into()] });
+    assert_eq!(
+        c.status("choose").unwrap(),
+        Status::Blocked {
+            waiting_on: vec!["look".into()]
+        }
+    );
     assert!(matches!(c.undo("look", false), Err(SopError::NotDone(_))));
-    assert!(matches!(c.undo("nope", false), Err(SopError::UnknownStep(_))));
+    assert!(matches!(
+        c.undo("nope", false),
+        Err(SopError::UnknownStep(_))
+    ));
 }
 
 #[test]

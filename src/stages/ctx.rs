@@ -18,7 +18,11 @@ pub struct FrameRange {
 impl std::str::FromStr for FrameRange {
     type Err = anyhow::Error;
     fn from_str(s: &str) -> anyhow::Result<Self> {
-        let parse = |v: &str| v.trim().parse::<i64>().map_err(|_| anyhow::anyhow!("bad frame range '{s}' (expected A-B or N)"));
+        let parse = |v: &str| {
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| anyhow::anyhow!("bad frame range '{s}' (expected A-B or N)"))
+        };
         // Split on the '-' that separates two numbers (allow a leading minus on the first).
         let (a, b) = match s[1..].find('-') {
             Some(i) => (parse(&s[..i + 1])?, parse(&s[i + 2..])?),
@@ -79,7 +83,10 @@ impl Ctx {
     /// Append one metrics record to `metrics.jsonl`; `"t"` (unix ms) is added.
     pub fn metric(&self, mut record: serde_json::Value) -> anyhow::Result<()> {
         if let Some(obj) = record.as_object_mut() {
-            obj.insert("t".into(), serde_json::json!(chrono::Utc::now().timestamp_millis()));
+            obj.insert(
+                "t".into(),
+                serde_json::json!(chrono::Utc::now().timestamp_millis()),
+            );
         }
         let mut line = serde_json::to_vec(&record)?;
         line.push(b'\n');
@@ -90,7 +97,10 @@ impl Ctx {
     /// Append a human line to `log.txt` (and echo it when running in the foreground).
     pub fn log(&self, msg: impl AsRef<str>) {
         let msg = msg.as_ref();
-        let line = format!("{} {msg}\n", chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
+        let line = format!(
+            "{} {msg}\n",
+            chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
+        );
         let _ = fsx::append(&self.run_dir.join("log.txt"), line.as_bytes());
         if self.verbose {
             eprintln!("{msg}");
@@ -104,9 +114,21 @@ mod tests {
 
     #[test]
     fn frame_ranges_parse() {
-        assert_eq!("10-20".parse::<FrameRange>().unwrap(), FrameRange { first: 10, last: 20 });
-        assert_eq!("7".parse::<FrameRange>().unwrap(), FrameRange { first: 7, last: 7 });
-        assert_eq!("-5-3".parse::<FrameRange>().unwrap(), FrameRange { first: -5, last: 3 });
+        assert_eq!(
+            "10-20".parse::<FrameRange>().unwrap(),
+            FrameRange {
+                first: 10,
+                last: 20
+            }
+        );
+        assert_eq!(
+            "7".parse::<FrameRange>().unwrap(),
+            FrameRange { first: 7, last: 7 }
+        );
+        assert_eq!(
+            "-5-3".parse::<FrameRange>().unwrap(),
+            FrameRange { first: -5, last: 3 }
+        );
         assert!("20-10".parse::<FrameRange>().is_err());
     }
 }

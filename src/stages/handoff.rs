@@ -13,7 +13,10 @@ impl AlignedPair {
 impl AlignmentManifest {
     /// Pairs usable for fitting: usable and not held out for validation.
     pub fn training_pairs(&self, validation: &[i64]) -> Vec<&AlignedPair> {
-        self.pairs.iter().filter(|p| p.usable() && !validation.contains(&p.frame)).collect()
+        self.pairs
+            .iter()
+            .filter(|p| p.usable() && !validation.contains(&p.frame))
+            .collect()
     }
 
     /// The linked crop's origin in source pixels.

@@ -31,7 +31,9 @@ pub struct Outcome {
 }
 
 /// Every stage `tinct run` knows, in SOP order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Stage {
     Sync,
@@ -84,6 +86,7 @@ impl Stage {
 impl std::str::FromStr for Stage {
     type Err = anyhow::Error;
     fn from_str(s: &str) -> anyhow::Result<Self> {
-        <Stage as clap::ValueEnum>::from_str(s, true).map_err(|_| anyhow::anyhow!("unknown stage '{s}'"))
+        <Stage as clap::ValueEnum>::from_str(s, true)
+            .map_err(|_| anyhow::anyhow!("unknown stage '{s}'"))
     }
 }

@@ -20,13 +20,17 @@ pub struct OutputSpec {
 
 impl OutputSpec {
     pub fn from_config(c: &InferConfig) -> anyhow::Result<OutputSpec> {
-        let colorspace: Colorspace =
-            c.colorspace.parse().with_context(|| "config key infer.colorspace")?;
+        let colorspace: Colorspace = c
+            .colorspace
+            .parse()
+            .with_context(|| "config key infer.colorspace")?;
         let (ext, half, bits) = match c.format.as_str() {
             "exr" => ("exr", true, 16),
             "dpx" => ("dpx", false, 10),
             "tiff" | "tif" => ("tif", false, 16),
-            other => anyhow::bail!("config key infer.format: unknown format '{other}' (exr, dpx, tiff)"),
+            other => {
+                anyhow::bail!("config key infer.format: unknown format '{other}' (exr, dpx, tiff)")
+            }
         };
         anyhow::ensure!(
             matches!(c.exr_compression.as_str(), "zip" | "piz" | "none"),
@@ -36,10 +40,22 @@ impl OutputSpec {
         let crop = match c.crop.as_slice() {
             [] => None,
             [x, y, w, h] if *w > 0 && *h > 0 => Some([*x, *y, *w, *h]),
-            other => anyhow::bail!("config key infer.crop: expected [x, y, width, height], got {other:?}"),
+            other => anyhow::bail!(
+                "config key infer.crop: expected [x, y, width, height], got {other:?}"
+            ),
         };
-        let options = WriteOptions { colorspace, half, compression: c.exr_compression.clone(), bits };
-        Ok(OutputSpec { colorspace, ext, options, crop })
+        let options = WriteOptions {
+            colorspace,
+            half,
+            compression: c.exr_compression.clone(),
+            bits,
+        };
+        Ok(OutputSpec {
+            colorspace,
+            ext,
+            options,
+            crop,
+        })
     }
 
     /// `<dir>/<stem>.<frame:04>.<ext>`: file names carry the source frame number.
@@ -63,7 +79,8 @@ impl OutputSpec {
             }
             None => img,
         };
-        media::write(path, img, &self.options).with_context(|| format!("writing {}", path.display()))
+        media::write(path, img, &self.options)
+            .with_context(|| format!("writing {}", path.display()))
     }
 }
 
@@ -73,7 +90,10 @@ mod tests {
 
     #[test]
     fn bad_format_names_the_key() {
-        let c = InferConfig { format: "mov".into(), ..Default::default() };
+        let c = InferConfig {
+            format: "mov".into(),
+            ..Default::default()
+        };
         let e = OutputSpec::from_config(&c).unwrap_err().to_string();
         assert!(e.contains("infer.format") && e.contains("mov"), "{e}");
     }
@@ -81,6 +101,9 @@ mod tests {
     #[test]
     fn frame_names_carry_the_source_frame() {
         let s = OutputSpec::from_config(&InferConfig::default()).unwrap();
-        assert_eq!(s.frame_path(Path::new("out"), "render", 1042), PathBuf::from("out/render.1042.exr"));
+        assert_eq!(
+            s.frame_path(Path::new("out"), "render", 1042),
+            PathBuf::from("out/render.1042.exr")
+        );
     }
 }

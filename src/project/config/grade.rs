@@ -19,7 +19,13 @@ pub struct MatchgradeConfig {
 
 impl Default for MatchgradeConfig {
     fn default() -> Self {
-        Self { lut_size: 33, smoothness: 0.05, prior_weight: 1e-3, max_samples: 4_000_000, render: "lut".into() }
+        Self {
+            lut_size: 33,
+            smoothness: 0.05,
+            prior_weight: 1e-3,
+            max_samples: 4_000_000,
+            render: "lut".into(),
+        }
     }
 }
 
@@ -34,6 +40,9 @@ pub struct CompareConfig {
 
 impl Default for CompareConfig {
     fn default() -> Self {
-        Self { wipe: 0.5, flicker_frames: 200 }
+        Self {
+            wipe: 0.5,
+            flicker_frames: 200,
+        }
     }
 }

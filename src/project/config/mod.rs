@@ -63,12 +63,19 @@ pub struct ReferenceSection {
 
 impl Default for SequenceSection {
     fn default() -> Self {
-        Self { pattern: String::new(), colorspace: "auto".into() }
+        Self {
+            pattern: String::new(),
+            colorspace: "auto".into(),
+        }
     }
 }
 
 impl Default for ReferenceSection {
     fn default() -> Self {
-        Self { pattern: String::new(), colorspace: "auto".into(), offset: 0 }
+        Self {
+            pattern: String::new(),
+            colorspace: "auto".into(),
+            offset: 0,
+        }
     }
 }

@@ -17,9 +17,19 @@ pub fn fit_width(img: &Image, max_w: usize) -> Image {
     let (w, h) = (max_w, ((img.height as f64 / s).round() as usize).max(1));
     let mut out = Image::new(w, h, 3);
     for y in 0..h {
-        let (y0, y1) = ((y as f64 * s) as usize, (((y + 1) as f64 * s) as usize).min(img.height).max((y as f64 * s) as usize + 1));
+        let (y0, y1) = (
+            (y as f64 * s) as usize,
+            (((y + 1) as f64 * s) as usize)
+                .min(img.height)
+                .max((y as f64 * s) as usize + 1),
+        );
         for x in 0..w {
-            let (x0, x1) = ((x as f64 * s) as usize, (((x + 1) as f64 * s) as usize).min(img.width).max((x as f64 * s) as usize + 1));
+            let (x0, x1) = (
+                (x as f64 * s) as usize,
+                (((x + 1) as f64 * s) as usize)
+                    .min(img.width)
+                    .max((x as f64 * s) as usize + 1),
+            );
             let mut acc = [0f32; 3];
             for yy in y0..y1 {
                 for xx in x0..x1 {
@@ -50,10 +60,14 @@ fn label_scale(width: usize) -> usize {
 
 /// Panels left to right with their labels, `gap` pixels apart.
 pub fn side_by_side(panels: &[(&str, &Image)], panel_w: usize) -> Image {
-    let scaled: Vec<(&str, Image)> = panels.iter().map(|(l, i)| (*l, fit_width(i, panel_w))).collect();
+    let scaled: Vec<(&str, Image)> = panels
+        .iter()
+        .map(|(l, i)| (*l, fit_width(i, panel_w)))
+        .collect();
     let gap = 4;
     let h = scaled.iter().map(|(_, i)| i.height).max().unwrap_or(1);
-    let w = scaled.iter().map(|(_, i)| i.width).sum::<usize>() + gap * scaled.len().saturating_sub(1);
+    let w =
+        scaled.iter().map(|(_, i)| i.width).sum::<usize>() + gap * scaled.len().saturating_sub(1);
     let mut out = Image::new(w.max(1), h, 3);
     let mut x = 0;
     for (label, img) in &scaled {
@@ -71,7 +85,11 @@ pub fn split_screen(a: (&str, &Image), b: (&str, &Image), wipe: f64) -> Image {
     let mut out = Image::new(w, h, 3);
     for y in 0..h {
         for x in 0..w {
-            let p = if x < cut { a.1.rgb(x, y) } else { b.1.rgb(x, y) };
+            let p = if x < cut {
+                a.1.rgb(x, y)
+            } else {
+                b.1.rgb(x, y)
+            };
             out.pixel_mut(x, y).copy_from_slice(&p);
         }
     }
@@ -84,7 +102,14 @@ pub fn split_screen(a: (&str, &Image), b: (&str, &Image), wipe: f64) -> Image {
     let s = label_scale(w);
     draw_label(&mut out, 4, 4, a.0, s, WHITE);
     let b_w = (b.0.chars().count() * 6 + 1) * s;
-    draw_label(&mut out, (cut + 2 * line + 4).min(w.saturating_sub(b_w)), 4, b.0, s, WHITE);
+    draw_label(
+        &mut out,
+        (cut + 2 * line + 4).min(w.saturating_sub(b_w)),
+        4,
+        b.0,
+        s,
+        WHITE,
+    );
     out
 }
 
@@ -102,7 +127,11 @@ pub fn contact_sheet(rows: &[(String, Vec<(&str, &Image)>)], thumb_w: usize) -> 
         .collect();
     let gap = 4;
     let w = row_imgs.iter().map(|r| r.width).max().unwrap_or(1);
-    let h = row_imgs.iter().map(|r| r.height + gap).sum::<usize>().max(1);
+    let h = row_imgs
+        .iter()
+        .map(|r| r.height + gap)
+        .sum::<usize>()
+        .max(1);
     let mut out = Image::new(w, h, 3);
     let mut y = 0;
     for r in &row_imgs {
@@ -114,7 +143,15 @@ pub fn contact_sheet(rows: &[(String, Vec<(&str, &Image)>)], thumb_w: usize) -> 
 
 /// Save a linear image as an 8-bit sRGB PNG.
 pub fn save_png(path: &Path, img: &Image) -> anyhow::Result<()> {
-    media::write(path, img, &WriteOptions { colorspace: Colorspace::Srgb, bits: 8, ..Default::default() })
+    media::write(
+        path,
+        img,
+        &WriteOptions {
+            colorspace: Colorspace::Srgb,
+            bits: 8,
+            ..Default::default()
+        },
+    )
 }
 
 #[cfg(test)]
