@@ -103,7 +103,7 @@ fn job(
         state,
         pid: Some(4242),
         started: Some(NOW - started_min_ago * 60_000),
-        ended: if state.is_live() {
+        ended: if !state.is_final() {
             None
         } else {
             Some(NOW - started_min_ago * 60_000 + 95_000)

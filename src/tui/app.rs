@@ -199,7 +199,7 @@ impl App {
 
     /// Whether time itself shows on screen (elapsed/ETA of a live job): then a 1 s tick is due.
     pub fn wants_tick(&self) -> bool {
-        self.jobs.iter().any(|j| j.state.is_live())
+        self.jobs.iter().any(|j| !j.state.is_final())
     }
 
     fn say(&mut self, error: bool, text: impl Into<String>) {
@@ -218,7 +218,7 @@ impl App {
             Event::JobUpdate(jobs) => self.set_jobs(jobs),
             Event::Metrics(run, m) => {
                 let visible = self.view == View::Monitor
-                    || self.jobs.iter().any(|j| j.id == run && j.state.is_live());
+                    || self.jobs.iter().any(|j| j.id == run && !j.state.is_final());
                 self.metrics.entry(run.clone()).or_default().merge(m);
                 if let Some(j) = self.jobs.iter_mut().find(|j| j.id == run) {
                     let m = &self.metrics[&run];
@@ -279,12 +279,12 @@ impl App {
         let selected = self.selected_job().map(|j| j.id.clone());
         for j in &jobs {
             if let Some(old) = self.jobs.iter().find(|o| o.id == j.id)
-                && old.state.is_live()
-                && !j.state.is_live()
+                && !old.state.is_final()
+                && j.state.is_final()
             {
                 self.say(
                     j.state != JobState::Succeeded,
-                    format!("job {} ({}) {}", j.id, j.stage, j.state.name()),
+                    format!("job {} ({}) {}", j.id, j.stage, j.state.as_str()),
                 );
             }
         }
@@ -499,10 +499,10 @@ impl App {
                 }
             }
             Action::CancelJob => match self.job_for_command() {
-                Some(j) if j.state.is_live() => return vec![Effect::Cancel(j.id.clone())],
+                Some(j) if !j.state.is_final() => return vec![Effect::Cancel(j.id.clone())],
                 Some(j) => self.say(
                     true,
-                    format!("job {} is {}, nothing to cancel", j.id, j.state.name()),
+                    format!("job {} is {}, nothing to cancel", j.id, j.state.as_str()),
                 ),
                 None => self.say(true, "no job selected"),
             },
@@ -520,7 +520,7 @@ impl App {
                     format!(
                         "job {} is {}: only failed, lost or cancelled jobs resume",
                         j.id,
-                        j.state.name()
+                        j.state.as_str()
                     ),
                 ),
                 None => self.say(true, "no job selected"),

@@ -65,43 +65,8 @@ pub struct StageView {
     pub steps: Vec<StepView>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JobState {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-    Cancelled,
-    Lost,
-}
-
-impl JobState {
-    pub fn parse(s: &str) -> JobState {
-        match s {
-            "queued" => JobState::Queued,
-            "running" => JobState::Running,
-            "succeeded" => JobState::Succeeded,
-            "cancelled" => JobState::Cancelled,
-            "lost" => JobState::Lost,
-            _ => JobState::Failed,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            JobState::Queued => "queued",
-            JobState::Running => "running",
-            JobState::Succeeded => "succeeded",
-            JobState::Failed => "failed",
-            JobState::Cancelled => "cancelled",
-            JobState::Lost => "lost",
-        }
-    }
-
-    pub fn is_live(self) -> bool {
-        matches!(self, JobState::Queued | JobState::Running)
-    }
-}
+/// Job states are the jobs module's own, so the console shows `lost` exactly as `tinct jobs`.
+pub use crate::jobs::JobState;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct JobView {
@@ -237,55 +202,28 @@ fn num(v: &Value, names: &[&str]) -> Option<f64> {
     field(v, names).and_then(Value::as_f64)
 }
 
-/// Unix ms from a number (ms or s) or an RFC 3339 string.
-fn time_ms(v: &Value, names: &[&str]) -> Option<u64> {
-    match field(v, names)? {
-        Value::Number(n) => n.as_f64().map(|x| {
-            if x < 1e11 {
-                (x * 1000.0) as u64
-            } else {
-                x as u64
-            }
-        }),
-        Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
-            .ok()
-            .map(|t| t.timestamp_millis() as u64),
-        _ => None,
-    }
+/// One run's job, with its state derived by the jobs module (a dead worker shows as `lost`).
+pub fn read_job(dir: &Path) -> anyhow::Result<JobView> {
+    Ok(JobView::from(&crate::jobs::JobInfo::load(dir)?))
 }
 
-/// Read `runs/<id>/job.json`. Field names follow the jobs module's contract (DESIGN.md).
-pub fn read_job(dir: &Path) -> anyhow::Result<JobView> {
-    let path = dir.join("job.json");
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let v: Value =
-        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let id = v
-        .get("id")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| {
-            dir.file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned()
-        });
-    Ok(JobView {
-        id,
-        stage: v
-            .get("stage")
-            .and_then(Value::as_str)
-            .unwrap_or("?")
-            .to_string(),
-        state: JobState::parse(v.get("state").and_then(Value::as_str).unwrap_or("failed")),
-        pid: v.get("pid").and_then(Value::as_u64).map(|p| p as u32),
-        started: time_ms(&v, &["started", "start", "started_at"]),
-        ended: time_ms(&v, &["ended", "end", "ended_at", "finished"]),
-        exit_code: v.get("exit_code").and_then(Value::as_i64).map(|c| c as i32),
-        progress: None,
-        eta_s: None,
-    })
+impl From<&crate::jobs::JobInfo> for JobView {
+    fn from(info: &crate::jobs::JobInfo) -> JobView {
+        let r = &info.record;
+        let ms = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.timestamp_millis() as u64);
+        let state = info.state();
+        JobView {
+            id: r.id.clone(),
+            stage: r.stage.clone(),
+            state,
+            pid: r.pid,
+            started: ms(r.started.or(Some(r.created))),
+            ended: ms(r.ended),
+            exit_code: r.exit_code,
+            progress: (state == JobState::Succeeded).then_some(1.0),
+            eta_s: None,
+        }
+    }
 }
 
 /// Loss points kept per run; past this, every other point is dropped and later points are
@@ -415,21 +353,11 @@ pub fn tail_lines(path: &Path, n: usize) -> std::io::Result<Vec<String>> {
     Ok(lines.split_off(lines.len().saturating_sub(n)))
 }
 
-/// All jobs under `runs/`, newest first (progress comes from their metrics, merged by the app).
-pub fn read_jobs(runs: &Path) -> Vec<JobView> {
-    let Ok(rd) = std::fs::read_dir(runs) else {
-        return Vec::new();
-    };
-    let mut jobs: Vec<JobView> = rd
-        .flatten()
-        .filter(|e| e.path().join("job.json").is_file())
-        .filter_map(|e| {
-            let mut j = read_job(&e.path()).ok()?;
-            if j.state == JobState::Succeeded {
-                j.progress = Some(1.0);
-            }
-            Some(j)
-        })
+/// All jobs of the project, newest first (progress comes from their metrics, merged by the app).
+pub fn read_jobs(project_root: &Path) -> Vec<JobView> {
+    let mut jobs: Vec<JobView> = crate::jobs::list(project_root)
+        .iter()
+        .map(JobView::from)
         .collect();
     jobs.sort_by(|a, b| b.started.cmp(&a.started).then(b.id.cmp(&a.id)));
     jobs

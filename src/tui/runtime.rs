@@ -540,9 +540,6 @@ impl<W: Write> Loop<'_, W> {
             .join(crate::project::layout::RUNS)
             .join(id);
         if let Ok(mut job) = data::read_job(&dir) {
-            if job.state == data::JobState::Succeeded {
-                job.progress = Some(1.0);
-            }
             let changed = match self.runs.jobs.iter_mut().find(|j| j.id == job.id) {
                 Some(old) => {
                     let differs = (old.state, old.pid, old.ended, old.exit_code)
@@ -566,7 +563,7 @@ impl<W: Write> Loop<'_, W> {
                         .runs
                         .jobs
                         .iter()
-                        .filter(|j| j.state.is_live())
+                        .filter(|j| !j.state.is_final())
                         .filter_map(|j| j.pid)
                         .collect();
                 }

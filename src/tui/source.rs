@@ -108,9 +108,7 @@ impl Source for ProjectSource {
     }
 
     fn jobs(&self) -> anyhow::Result<Vec<JobView>> {
-        Ok(data::read_jobs(
-            &self.root.join(crate::project::layout::RUNS),
-        ))
+        Ok(data::read_jobs(&self.root))
     }
 
     fn log_tail(&self, run: &str, lines: usize) -> anyhow::Result<Vec<String>> {

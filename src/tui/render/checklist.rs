@@ -15,7 +15,7 @@ pub fn draw_view(f: &mut Frame, app: &App, area: Rect) {
     let live_jobs = app
         .jobs
         .iter()
-        .filter(|j| j.state.is_live())
+        .filter(|j| !j.state.is_final())
         .count()
         .max(1)
         .min(3) as u16;

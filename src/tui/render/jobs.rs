@@ -47,7 +47,7 @@ fn job_line<'a>(app: &App, j: &JobView, width: u16, selected: bool) -> Line<'a> 
             th.style(Role::Text),
         ),
         Span::styled(
-            format!("{:<11}", j.state.name()),
+            format!("{:<11}", j.state.as_str()),
             th.style(state_role(j.state)),
         ),
         Span::styled(bar(j.progress, bar_w, app.ascii), th.style(Role::Gauge)),
@@ -69,7 +69,7 @@ pub fn draw_strip(f: &mut Frame, app: &App, area: Rect, rows: usize) {
     let mut shown: Vec<&JobView> = app
         .jobs
         .iter()
-        .filter(|j| j.state.is_live())
+        .filter(|j| !j.state.is_final())
         .take(rows)
         .collect();
     if shown.is_empty() {

@@ -132,7 +132,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         " Loss · {} · {}{} ",
         job.id,
         if app.monitor.log_scale { "log10 " } else { "" },
-        job.state.name()
+        job.state.as_str()
     );
     match bounds(&all) {
         Some((xb, yb)) => {
