@@ -20,6 +20,8 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Mutex;
 
+mod piz;
+
 pub const MAGIC: [u8; 4] = [0x76, 0x2f, 0x31, 0x01];
 
 /// Attribute naming a non-linear encoding written into an EXR (chromaticities cannot say it).
@@ -108,8 +110,40 @@ pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// Name, once, what a read leaves out: other parts (`ignored`) and the main part's channels
+/// outside `picked`, by layer group.
+fn warn_ignored(path: &Path, names: &[String], picked: &[usize], mut ignored: Vec<String>) {
+    for (ci, name) in names.iter().enumerate() {
+        let g = group_of(name).to_owned();
+        if !picked.contains(&ci) && !ignored.contains(&g) {
+            ignored.push(g);
+        }
+    }
+    if !ignored.is_empty() {
+        warn_once(format!(
+            "{}: reading only {}; ignoring layer(s) {}",
+            path.display(),
+            picked
+                .iter()
+                .map(|&i| names[i].as_str())
+                .collect::<Vec<_>>()
+                .join(""),
+            ignored.join(", ")
+        ));
+    }
+}
+
 pub fn read(path: &Path) -> Result<Decoded> {
     check_magic(path)?;
+    // Single-part PIZ scan lines (most film frames written as PIZ) have a faster decoder.
+    if let Some(decoded) = piz::read(path)? {
+        return Ok(decoded);
+    }
+    read_general(path)
+}
+
+/// Every other EXR, through the `exr` crate's image reader.
+fn read_general(path: &Path) -> Result<Decoded> {
     let file = exr::prelude::read()
         .no_deep_data()
         .largest_resolution_level()
@@ -162,24 +196,7 @@ pub fn read(path: &Path) -> Result<Decoded> {
             );
         }
     }
-    for (ci, name) in layer_names[main].iter().enumerate() {
-        let g = group_of(name).to_owned();
-        if !picked.contains(&ci) && !ignored.contains(&g) {
-            ignored.push(g);
-        }
-    }
-    if !ignored.is_empty() {
-        warn_once(format!(
-            "{}: reading only {}; ignoring layer(s) {}",
-            path.display(),
-            picked
-                .iter()
-                .map(|&i| layer_names[main][i].as_str())
-                .collect::<Vec<_>>()
-                .join(""),
-            ignored.join(", ")
-        ));
-    }
+    warn_ignored(path, &layer_names[main], &picked, ignored);
 
     let (w, h) = (layer.size.width(), layer.size.height());
     let nch = picked.len();
