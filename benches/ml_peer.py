@@ -61,7 +61,7 @@ class ChromaNet(nn.Module):
         def conv(i, o, s=1):
             return nn.Conv2d(i, o, 3, stride=s, padding=1)
 
-        self.e0 = conv(3, h)
+        self.e0 = conv(5, h)
         self.e1a, self.e1b = conv(h, c, 2), conv(c, c)
         self.e2a, self.e2b = conv(c, 2 * c, 2), conv(2 * c, 2 * c)
         self.e3a, self.e3b = conv(2 * c, 4 * c, 2), conv(4 * c, 4 * c)
@@ -70,10 +70,19 @@ class ChromaNet(nn.Module):
         self.d1, self.d0 = conv(2 * c, h), conv(2 * h, h)
         self.head = nn.Conv2d(h, 2, 1)
         nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+        # The grade prior of src/ml/prior.rs: a frozen [1, 2, n, n, n] Cb/Cr table over R'G'B'
+        # (identity, n = 2: the input's own chroma), looked up trilinearly.
+        n = 2
+        t = torch.linspace(0, 1, n)
+        b, g, r = torch.meshgrid(t, t, t, indexing="ij")
+        y = KR * r + KG * g + KB * b
+        self.register_buffer("prior_lut", torch.stack([(b - y) / CB, (r - y) / CR]).unsqueeze(0))
 
     def forward(self, x):
         up = lambda t, like: F.interpolate(t, size=like.shape[2:], mode="bilinear", align_corners=False)
-        e0 = F.relu(self.e0(x))
+        base = self.prior(x)
+        e0 = F.relu(self.e0(torch.cat([x, base], 1)))
         e1 = F.relu(self.e1b(F.relu(self.e1a(e0))))
         e2 = F.relu(self.e2b(F.relu(self.e2a(e1))))
         e3 = F.relu(self.e3b(F.relu(self.e3a(e2))))
@@ -82,7 +91,16 @@ class ChromaNet(nn.Module):
         d = F.relu(self.d2(torch.cat([up(d, e2), e2], 1)))
         d = F.relu(self.d1(torch.cat([up(d, e1), e1], 1)))
         d = F.relu(self.d0(torch.cat([up(d, e0), e0], 1)))
-        return x[:, 1:3] + self.head(d)
+        return base + self.head(d)
+
+    def prior(self, x):
+        y, cb, cr = x[:, 0:1], x[:, 1:2], x[:, 2:3]
+        r = y + CR * cr
+        b = y + CB * cb
+        g = (y - KR * r - KB * b) / KG
+        grid = (torch.cat([r, g, b], 1).clamp(0, 1) * 2 - 1).permute(0, 2, 3, 1).unsqueeze(1)
+        table = self.prior_lut.expand(x.shape[0], -1, -1, -1, -1)
+        return F.grid_sample(table, grid, mode="bilinear", padding_mode="border", align_corners=True).squeeze(2)
 
 
 class Adam:

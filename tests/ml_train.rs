@@ -37,6 +37,8 @@ fn tiny_training_lowers_the_loss_and_writes_its_outputs() {
     let mut c = ctx(&p, "train");
     c.config.train.steps = 60;
     c.config.train.checkpoint_interval = 30;
+    // The network alone must learn: no grade prior to start from.
+    c.config.train.prior = "none".into();
     let out = train::run(&c).unwrap();
     assert!(out.summary.contains("step 60/60"), "{}", out.summary);
     let m = metrics(&c);
@@ -46,14 +48,20 @@ fn tiny_training_lowers_the_loss_and_writes_its_outputs() {
         losses.last().unwrap() < &(losses[0] * 0.85),
         "loss did not fall: {losses:?}"
     );
+    let first = m.iter().find(|r| r.get("loss").is_some()).unwrap();
     for key in ["step", "lr", "images_per_s", "elapsed_s", "eta_s"] {
-        assert!(m[0].get(key).is_some(), "metrics lack '{key}': {}", m[0]);
+        assert!(first.get(key).is_some(), "metrics lack '{key}': {first}");
     }
     let val: Vec<_> = m
         .iter()
         .filter(|r| r.get("val_de00_mean").is_some())
         .collect();
-    assert_eq!(val.len(), 2, "validation at steps 30 and 60: {val:?}");
+    let val_steps: Vec<_> = val.iter().filter_map(|r| r["step"].as_u64()).collect();
+    assert_eq!(
+        val_steps,
+        [0, 30, 60],
+        "validation before training and at checkpoints"
+    );
     assert!(val[0]["val_de00_p95"].as_f64().unwrap() >= val[0]["val_de00_mean"].as_f64().unwrap());
     let art = c.artifacts();
     for f in [
@@ -70,6 +78,36 @@ fn tiny_training_lowers_the_loss_and_writes_its_outputs() {
     assert!(best.step == 30 || best.step == 60);
     let sheet = image::open(art.join("contact.0000010.png")).unwrap();
     assert_eq!((sheet.width(), sheet.height()), (3 * 64, 4 * 64));
+}
+
+/// Held-out ΔE00 before the first step (what the prior alone gives).
+fn start_de00(p: &tinct::project::Project, prior: &str) -> f64 {
+    let mut c = ctx(p, &format!("prior-{prior}"));
+    c.config.train.steps = 1;
+    c.config.train.prior = prior.into();
+    c.config.matchgrade.lut_size = 17;
+    trainer::train(&c, None).unwrap();
+    metrics(&c)
+        .iter()
+        .find(|r| r["step"].as_u64() == Some(0))
+        .and_then(|r| r["val_de00_mean"].as_f64())
+        .expect("a step-0 validation record")
+}
+
+#[test]
+fn the_grade_prior_starts_training_from_the_global_grade() {
+    // The reel's colour follows from its density (shadows blue, highlights red): a global grade
+    // fitted on the training pairs recovers most of it before the network has learnt anything.
+    let (_dir, p) = prepared(&[1, 2, 3, 4]);
+    let none = start_de00(&p, "none");
+    let lut = start_de00(&p, "lut");
+    assert!(
+        lut < none * 0.5,
+        "held-out ΔE00 at step 0: no prior {none:.2}, LUT prior {lut:.2}"
+    );
+    // The prior travels with the checkpoint: a render from it matches the step-0 network.
+    let ck = checkpoint::read(&checkpoint::path_for(&ctx(&p, "prior-lut").artifacts(), 1)).unwrap();
+    assert_eq!(ck.prior_nodes().unwrap(), 17);
 }
 
 #[test]
@@ -127,8 +165,17 @@ fn cancellation_saves_a_checkpoint() {
     c.config.train.steps = 1_000_000;
     c.config.train.checkpoint_interval = 1_000_000;
     let flag = c.cancel.clone();
+    let metrics_file = c.run_dir.join("metrics.jsonl");
+    // Cancel once training is under way (the first loss record), as an operator would.
     let t = std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let started = std::time::Instant::now();
+        while started.elapsed().as_secs() < 300 {
+            let text = std::fs::read_to_string(&metrics_file).unwrap_or_default();
+            if text.contains("\"loss\"") {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         flag.store(true, Ordering::Relaxed);
     });
     let r = trainer::train(&c, None).unwrap();

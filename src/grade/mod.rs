@@ -21,6 +21,20 @@ pub use samples::Samples;
 
 use crate::color::{self, Colorspace};
 
+/// The 3D LUT fit of the baseline, on linear samples: the root-polynomial grade (returned too)
+/// sampled at the nodes is the prior, the LUT is solved around it in the grading encoding.
+/// MatchGrade renders with it; the chroma network starts from its chroma (`ml::prior`).
+pub fn fit_lut(samples: &Samples, params: &lut_fit::LutFitParams) -> (RootPoly, Lut3d) {
+    let root_poly = RootPoly::fit(samples);
+    let mut prior = Lut3d::identity(params.size);
+    for v in &mut prior.data {
+        *v = encode(root_poly.apply(decode(*v))).map(|c| c.clamp(0.0, 1.0));
+    }
+    let enc = samples.encoded();
+    let lut = lut_fit::fit(&enc.src, &enc.dst, &prior, params);
+    (root_poly, lut)
+}
+
 /// Linear Rec.709 → the grading encoding (sRGB transfer), not clamped.
 pub fn encode(rgb: [f32; 3]) -> [f32; 3] {
     color::from_linear(Colorspace::Srgb, rgb)

@@ -94,6 +94,20 @@ pub fn read(path: &Path) -> anyhow::Result<Loaded> {
 }
 
 impl Loaded {
+    /// Points per axis of the stored grade prior (`net.prior_lut`, `[1, 2, n, n, n]`).
+    pub fn prior_nodes(&self) -> anyhow::Result<i64> {
+        let key = format!("net.{}", super::prior::VAR);
+        let t = self.tensors.get(&key).with_context(|| {
+            format!("checkpoint has no '{key}' (written by an older tinct: retrain)")
+        })?;
+        let s = t.size();
+        anyhow::ensure!(
+            s.len() == 5 && s[..2] == [1, 2] && s[3] == s[2] && s[4] == s[2],
+            "checkpoint '{key}' has shape {s:?}, expected [1, 2, n, n, n]"
+        );
+        Ok(s[2])
+    }
+
     /// Copy the network weights into `vs` (built with the same size).
     pub fn load_net(&self, vs: &mut nn::VarStore) -> anyhow::Result<()> {
         tch::no_grad(|| -> anyhow::Result<()> {
@@ -111,7 +125,7 @@ impl Loaded {
     /// Build a network on `device` with these weights, ready for inference.
     pub fn network(&self, device: Device) -> anyhow::Result<(nn::VarStore, ChromaNet)> {
         let mut vs = nn::VarStore::new(device);
-        let net = ChromaNet::new(&vs.root(), self.size);
+        let net = ChromaNet::with_prior_nodes(&vs.root(), self.size, self.prior_nodes()?);
         self.load_net(&mut vs)?;
         vs.freeze();
         Ok((vs, net))

@@ -7,6 +7,7 @@ pub mod contact;
 pub mod dataset;
 pub mod device;
 pub mod net;
+pub mod prior;
 pub mod quality;
 pub mod schedule;
 pub mod space;

@@ -14,11 +14,18 @@
 //! We keep the U-Net's quality and buy back the speed with one observation borrowed from the
 //! bilateral-grid work: chroma is band-limited. The full-resolution level is thin (half the
 //! base width, one conv each way) and only refines edges guided by the full-resolution luma;
-//! the heavy lifting happens at 1/2 … 1/16 resolution. The output is a residual on the input's
-//! chroma (zero for a monochrome scan), which makes faded scans start from "unchanged".
+//! the heavy lifting happens at 1/2 … 1/16 resolution.
+//!
+//! The output is a residual on a *grade prior* (see [`super::prior`]): a global 3D LUT fitted
+//! in closed form on the training pairs before the first step, frozen, stored with the weights.
+//! The U-Net sees the input and the prior's chroma, and its zero-initialised head makes the
+//! untrained network exactly the global grade; training only adds what a global grade cannot
+//! know. With the identity prior the residual is on the input's own chroma.
 //!
 //! Inputs must have H and W divisible by [`ChromaNet::MULTIPLE`]; `tiles` pads for that.
 
+use super::prior;
+use crate::grade::Lut3d;
 use tch::Tensor;
 use tch::nn::{self, Module};
 
@@ -92,18 +99,35 @@ pub struct ChromaNet {
     d1: nn::Conv2D,
     d0: nn::Conv2D,
     head: nn::Conv2D,
+    /// Frozen `[1, 2, n, n, n]` Cb/Cr table of the grade prior.
+    prior: Tensor,
 }
 
 impl ChromaNet {
     /// H and W of the input must be multiples of this (four stride-2 levels).
     pub const MULTIPLE: i64 = 16;
 
+    /// Input channels of the first convolution: Y', Cb, Cr and the prior's Cb, Cr.
+    const INPUTS: i64 = 5;
+
+    /// A network with the identity prior (training fits and assigns the real one).
     pub fn new(vs: &nn::Path, size: ModelSize) -> ChromaNet {
+        Self::with_prior_nodes(vs, size, prior::IDENTITY_NODES)
+    }
+
+    /// A network whose prior table has `nodes` points per axis (loading a checkpoint).
+    pub fn with_prior_nodes(vs: &nn::Path, size: ModelSize, nodes: i64) -> ChromaNet {
         let c = size.base_width();
         let h = c / 2;
+        let mut table = vs.zeros_no_train(prior::VAR, &[1, 2, nodes, nodes, nodes]);
+        if nodes == prior::IDENTITY_NODES {
+            let id = prior::identity_table().to_device(table.device());
+            tch::no_grad(|| table.copy_(&id));
+        }
         ChromaNet {
             size,
-            e0: conv(vs / "e0", 3, h, 3, 1),
+            prior: table,
+            e0: conv(vs / "e0", Self::INPUTS, h, 3, 1),
             e1a: conv(vs / "e1a", h, c, 3, 2),
             e1b: conv(vs / "e1b", c, c, 3, 1),
             e2a: conv(vs / "e2a", c, 2 * c, 3, 2),
@@ -131,11 +155,26 @@ impl ChromaNet {
         }
     }
 
+    /// Replace the grade prior (before training; the LUT's size must match the table's).
+    pub fn set_prior(&mut self, lut: &Lut3d) {
+        assert_eq!(lut.size as i64, prior::nodes(&self.prior), "prior LUT size");
+        prior::assign(&mut self.prior, lut);
+    }
+
+    /// Nodes per axis of the prior table (2 = identity).
+    pub fn prior_nodes(&self) -> i64 {
+        prior::nodes(&self.prior)
+    }
+
     /// `[N, 3, H, W]` Y'CbCr → `[N, 2, H, W]` predicted Cb/Cr.
     pub fn forward(&self, x: &Tensor) -> Tensor {
+        let base = prior::lookup(&self.prior, x);
         // Each level's intermediate tensors are dropped at the end of its statement, so peak
         // memory is the skip tensors plus one level's work (this matters for 4K tiles).
-        let e0 = self.e0.forward(x).relu();
+        let e0 = self
+            .e0
+            .forward(&Tensor::cat(&[x.shallow_clone(), base.shallow_clone()], 1))
+            .relu();
         let e1 = self.e1b.forward(&self.e1a.forward(&e0).relu()).relu();
         let e2 = self.e2b.forward(&self.e2a.forward(&e1).relu()).relu();
         let e3 = self.e3b.forward(&self.e3a.forward(&e2).relu()).relu();
@@ -144,7 +183,7 @@ impl ChromaNet {
         let d = self.d2.forward(&Tensor::cat(&[up(&d, &e2), e2], 1)).relu();
         let d = self.d1.forward(&Tensor::cat(&[up(&d, &e1), e1], 1)).relu();
         let d = self.d0.forward(&Tensor::cat(&[up(&d, &e0), e0], 1)).relu();
-        x.narrow(1, 1, 2) + self.head.forward(&d)
+        base + self.head.forward(&d)
     }
 }
 
@@ -182,12 +221,13 @@ mod tests {
     fn shapes_and_identity_start() {
         let vs = nn::VarStore::new(tch::Device::Cpu);
         let net = ChromaNet::new(&vs.root(), ModelSize::Small);
-        let x = Tensor::rand([2, 3, 32, 48], (tch::Kind::Float, tch::Device::Cpu));
+        let rgb = Tensor::rand([2, 3, 32, 48], (tch::Kind::Float, tch::Device::Cpu));
+        let x = super::super::space::rgb_to_ycbcr_t(&rgb);
         let y = net.forward(&x);
         assert_eq!(y.size(), vec![2, 2, 32, 48]);
-        // Zero head: the prediction starts as the input's chroma.
+        // Zero head and identity prior: the prediction starts as the input's chroma.
         let diff = (y - x.narrow(1, 1, 2)).abs().max().double_value(&[]);
-        assert!(diff < 1e-6, "{diff}");
+        assert!(diff < 1e-5, "{diff}");
         let counts = parameter_counts();
         assert!(
             counts[0].1 < counts[1].1 && counts[1].1 < counts[2].1,

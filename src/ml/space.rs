@@ -48,7 +48,11 @@ pub fn decode(e: f32) -> f32 {
 
 /// Linear Rec.709 RGB → Y'CbCr.
 pub fn rgb_to_ycbcr(rgb: [f32; 3]) -> [f32; 3] {
-    let [r, g, b] = rgb.map(encode);
+    encoded_to_ycbcr(rgb.map(encode))
+}
+
+/// sRGB-encoded R'G'B' → Y'CbCr (the matrix step alone).
+pub fn encoded_to_ycbcr([r, g, b]: [f32; 3]) -> [f32; 3] {
     let y = KR * r + KG * g + KB * b;
     [y, (b - y) / CB_SCALE, (r - y) / CR_SCALE]
 }
@@ -98,6 +102,11 @@ pub fn rgb_to_ycbcr_t(rgb: &Tensor) -> Tensor {
 
 /// `[N, 3, H, W]` Y'CbCr → linear RGB.
 pub fn ycbcr_to_rgb_t(ycc: &Tensor) -> Tensor {
+    srgb_decode_t(&ycbcr_to_encoded_t(ycc))
+}
+
+/// `[N, 3, H, W]` Y'CbCr → sRGB-encoded R'G'B' (the matrix step alone).
+pub fn ycbcr_to_encoded_t(ycc: &Tensor) -> Tensor {
     let (y, cb, cr) = (
         ycc.narrow(1, 0, 1),
         ycc.narrow(1, 1, 1),
@@ -106,7 +115,7 @@ pub fn ycbcr_to_rgb_t(ycc: &Tensor) -> Tensor {
     let r = &y + &cr * CR_SCALE as f64;
     let b = &y + &cb * CB_SCALE as f64;
     let g = (&y - &r * KR as f64 - &b * KB as f64) / KG as f64;
-    srgb_decode_t(&Tensor::cat(&[r, g, b], 1))
+    Tensor::cat(&[r, g, b], 1)
 }
 
 /// Clamp `[N, 3, H, W]` Y'CbCr to the valid range.

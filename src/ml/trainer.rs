@@ -100,21 +100,54 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
         })
         .collect::<anyhow::Result<_>>()?;
 
+    let use_lut = match cfg.prior.as_str() {
+        "lut" => true,
+        "none" => false,
+        other => anyhow::bail!("config key train.prior: unknown prior '{other}' (lut, none)"),
+    };
+    let resume_from = resume
+        .map(|from| -> anyhow::Result<_> {
+            let ckpt = if from.is_dir() {
+                checkpoint::latest_in(&from.join("artifacts"))
+                    .with_context(|| format!("{}: no checkpoint to resume from", from.display()))?
+            } else {
+                from.to_path_buf()
+            };
+            let loaded = checkpoint::read(&ckpt)?;
+            Ok((from, ckpt, loaded))
+        })
+        .transpose()?;
+    let nodes = match &resume_from {
+        Some((_, _, loaded)) => loaded.prior_nodes()?,
+        None if use_lut => ctx.config.matchgrade.lut_size as i64,
+        None => super::prior::IDENTITY_NODES,
+    };
+
     tch::manual_seed(cfg.seed as i64);
     let mut vs = nn::VarStore::new(device);
-    let net = ChromaNet::new(&vs.root(), size);
+    let mut net = ChromaNet::with_prior_nodes(&vs.root(), size, nodes);
     let params = parameter_count(&vs);
     let mut adam = Adam::new(&vs);
     let mut start = 0u64;
     let mut best: Option<Best> = None;
-    if let Some(from) = resume {
-        let ckpt = if from.is_dir() {
-            checkpoint::latest_in(&from.join("artifacts"))
-                .with_context(|| format!("{}: no checkpoint to resume from", from.display()))?
-        } else {
-            from.to_path_buf()
+    if resume_from.is_none() && use_lut {
+        let t = Instant::now();
+        let mg = &ctx.config.matchgrade;
+        let fit_params = crate::grade::lut_fit::LutFitParams {
+            size: mg.lut_size,
+            smoothness: mg.smoothness,
+            prior_weight: mg.prior_weight,
+            ..Default::default()
         };
-        let loaded = checkpoint::read(&ckpt)?;
+        let (lut, n) = super::prior::fit_on_pairs(root, &train_pairs, &fit_params, mg.max_samples)?;
+        net.set_prior(&lut);
+        ctx.log(format!(
+            "grade prior: {0}x{0}x{0} LUT fitted on {n} pixels of the training pairs in {1:.1} s",
+            mg.lut_size,
+            t.elapsed().as_secs_f64()
+        ));
+    }
+    if let Some((from, ckpt, loaded)) = resume_from {
         anyhow::ensure!(
             loaded.size == size,
             "{}: checkpoint is a {} model but train.model is {}",
@@ -231,6 +264,16 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
         Ok(path)
     };
 
+    if start == 0 {
+        // Where the curve starts: the grade prior alone (the untrained head adds nothing).
+        if let Some(d) = validate(&net, &validation, device, &tile_opts)? {
+            ctx.metric(json!({ "step": 0, "val_de00_mean": d.mean, "val_de00_p95": d.p95 }))?;
+            ctx.log(format!(
+                "step 0 (prior only): validation ΔE00 mean {:.3}, p95 {:.3}",
+                d.mean, d.p95
+            ));
+        }
+    }
     while step < total {
         if ctx.cancelled() {
             cancelled = true;
@@ -262,7 +305,7 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
             let steps_per_s = window_steps as f64 / dt;
             let elapsed = started.elapsed().as_secs_f64();
             ctx.metric(json!({
-                "step": step, "loss": mean_loss, "lr": lr, "images_per_s": steps_per_s * batch as f64,
+                "step": step, "steps": total, "loss": mean_loss, "lr": lr, "images_per_s": steps_per_s * batch as f64,
                 "elapsed_s": elapsed, "eta_s": (total - step) as f64 / steps_per_s,
             }))?;
             (window_t, window_steps) = (Instant::now(), 0);

@@ -8,7 +8,7 @@ use super::curate::assumed_colorspace;
 use super::output::OutputSpec;
 use super::{Ctx, Outcome};
 use crate::color;
-use crate::grade::lut_fit::{self, LutFitParams};
+use crate::grade::lut_fit::LutFitParams;
 use crate::grade::{self, Cdl, Lut3d, Matrix3, RootPoly, Samples, cube};
 use crate::media::{self, Image, Sequence};
 use crate::project::{Project, layout};
@@ -63,15 +63,8 @@ impl FittedGrades {
     /// Fit all four grades on linear samples.
     pub fn fit(samples: &Samples, params: &LutFitParams) -> FittedGrades {
         let matrix = Matrix3::fit(samples);
-        let root_poly = RootPoly::fit(samples);
-        let enc = samples.encoded();
-        let cdl = Cdl::fit(&enc);
-        // The LUT's prior is the root-polynomial grade, sampled at the nodes in the encoding.
-        let mut prior = Lut3d::identity(params.size);
-        for v in &mut prior.data {
-            *v = grade::encode(root_poly.apply(grade::decode(*v))).map(|c| c.clamp(0.0, 1.0));
-        }
-        let lut = lut_fit::fit(&enc.src, &enc.dst, &prior, params);
+        let cdl = Cdl::fit(&samples.encoded());
+        let (root_poly, lut) = grade::fit_lut(samples, params);
         FittedGrades {
             lut,
             cdl,

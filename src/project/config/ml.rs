@@ -50,6 +50,10 @@ pub struct TrainConfig {
     /// Mixed precision on CUDA (ignored on CPU).
     pub half: bool,
     pub seed: u64,
+    /// What the network predicts a residual on: `lut` = a global 3D LUT fitted on the training
+    /// pairs before the first step (the MatchGrade fit, `matchgrade.lut-size` etc.), `none` =
+    /// the input's own chroma.
+    pub prior: String,
 }
 
 impl Default for TrainConfig {
@@ -72,6 +76,7 @@ impl Default for TrainConfig {
             jitter_grade: 0.1,
             half: false,
             seed: 1,
+            prior: "lut".into(),
         }
     }
 }
