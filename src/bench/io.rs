@@ -9,8 +9,9 @@
 //! tinct's writer syncs before its atomic rename). Timings are taken inside each process, so
 //! Python's start-up is excluded.
 //!
-//! Threads: the exr crate compresses and decompresses on a rayon pool it builds per file, sized
-//! by `RAYON_NUM_THREADS` (default: one per CPU); OpenImageIO uses its own pool (`threads`,
+//! Threads: the exr crate compresses and decompresses on a rayon pool it builds per file, and
+//! tinct's own PIZ reader (`media::exr_io::piz`) on rayon's global pool, both sized by
+//! `RAYON_NUM_THREADS` (default: one per CPU); OpenImageIO uses its own pool (`threads`,
 //! `exr_threads`). The bench runs both at their defaults and both with one codec thread, each
 //! tinct pass in a child process so the environment variable applies cleanly.
 //!
@@ -154,7 +155,7 @@ pub fn run(opts: &BenchOpts) -> anyhow::Result<()> {
         let peer_name = peer.peer.clone().unwrap_or_else(|| "OpenImageIO".into());
         println!();
         println!(
-            "threads {}: tinct (exr crate, rayon pool) {} thread(s); {peer_name} threads={} exr_threads={}",
+            "threads {}: tinct (rayon pools) {} thread(s); {peer_name} threads={} exr_threads={}",
             match threads {
                 Threads::Default => "default",
                 Threads::One => "= 1",
