@@ -92,12 +92,15 @@ pub fn run(opts: &BenchOpts) -> anyhow::Result<()> {
     for kind in [Degrade::Monochrome, Degrade::Faded] {
         let q = quality_on_vtest(&vtest, kind)?;
         println!(
-            "  quality {:<10} held-out ΔE00 mean/p95: source {:.2}/{:.2}  ML {:.2}/{:.2}  ({} training, {} held-out frames, {} steps)",
+            "  quality {:<10} held-out ΔE00 mean/p95: source {:.2}/{:.2}  MatchGrade {:.2}/{:.2}  ML {:.2}/{:.2}  ML vs MatchGrade {:+.0}%  ({} training, {} held-out frames, {} steps)",
             kind.id(),
             q.source.mean,
             q.source.p95,
+            q.matchgrade.mean,
+            q.matchgrade.p95,
             q.ml.mean,
             q.ml.p95,
+            100.0 * (q.ml.mean / q.matchgrade.mean - 1.0),
             q.train_frames,
             q.held_out,
             q.steps
@@ -318,6 +321,7 @@ impl Degrade {
 
 struct Quality {
     source: quality::DeltaE,
+    matchgrade: quality::DeltaE,
     ml: quality::DeltaE,
     train_frames: usize,
     held_out: usize,
@@ -386,16 +390,40 @@ fn quality_on_vtest(vtest: &Path, kind: Degrade) -> anyhow::Result<Quality> {
     let prep = crate::ml::dataset::PrepManifest::load(
         &crate::ml::trainer::prep_dir(dir.path()).join("manifest.json"),
     )?;
-    let (mut src_de, mut ml_de) = (Vec::new(), Vec::new());
+    // The MatchGrade baseline: the same LUT fit as `tinct run matchgrade`, on the same
+    // training pairs; scored with the source's luma kept, as the ML render keeps it, so both
+    // are judged on the colour they recover (against the luma-replaced target).
+    let set = crate::stages::align::AlignmentManifest::load(dir.path())?;
+    let (samples, _) = crate::stages::matchgrade::gather_samples(
+        &project,
+        &set,
+        &held,
+        config.matchgrade.max_samples,
+    )?;
+    let mg = &config.matchgrade;
+    let (_, lut) = crate::grade::fit_lut(
+        &samples,
+        &crate::grade::lut_fit::LutFitParams {
+            size: mg.lut_size,
+            smoothness: mg.smoothness,
+            prior_weight: mg.prior_weight,
+            ..Default::default()
+        },
+    );
+    let (mut src_de, mut mg_de, mut ml_de) = (Vec::new(), Vec::new(), Vec::new());
     for p in prep.pairs.iter().filter(|p| p.validation) {
         let input = media::read_linear(&dir.path().join(&p.input), None)?;
         let target = media::read_linear(&dir.path().join(&p.target), None)?;
         let out = tiles::colorize(&net, &input, net_device(&_vs), &TileOptions::default());
+        let graded = crate::grade::apply_lut_linear(&lut, &input);
+        let (_, baseline) = crate::stages::prep::luma_replacement(&input, &graded)?;
         src_de.extend(quality::delta_e_values(&input, &target)?);
+        mg_de.extend(quality::delta_e_values(&baseline, &target)?);
         ml_de.extend(quality::delta_e_values(&out, &target)?);
     }
     Ok(Quality {
         source: quality::stats(&mut src_de),
+        matchgrade: quality::stats(&mut mg_de),
         ml: quality::stats(&mut ml_de),
         train_frames: picked.len() - held.len(),
         held_out: held.len(),

@@ -35,6 +35,19 @@ pub fn fit_lut(samples: &Samples, params: &lut_fit::LutFitParams) -> (RootPoly, 
     (root_poly, lut)
 }
 
+/// A LUT over the grading encoding applied to a linear Rec.709 picture (RGB out, linear).
+pub fn apply_lut_linear(lut: &Lut3d, img: &crate::media::Image) -> crate::media::Image {
+    use rayon::prelude::*;
+    let mut out = img.to_rgb();
+    out.data.par_chunks_mut(3 * 4096).for_each(|block| {
+        for px in block.chunks_exact_mut(3) {
+            let o = decode(lut.apply(encode([px[0], px[1], px[2]])));
+            px.copy_from_slice(&o);
+        }
+    });
+    out
+}
+
 /// Linear Rec.709 → the grading encoding (sRGB transfer), not clamped.
 pub fn encode(rgb: [f32; 3]) -> [f32; 3] {
     color::from_linear(Colorspace::Srgb, rgb)

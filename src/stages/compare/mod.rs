@@ -144,15 +144,6 @@ fn load_baseline(ctx: &Ctx) -> anyhow::Result<Option<Lut3d>> {
     Ok(Some(cube::read(&path)?))
 }
 
-fn apply_lut(lut: &Lut3d, img: &Image) -> Image {
-    let mut out = img.to_rgb();
-    for px in out.data.chunks_exact_mut(3) {
-        let o = grade::decode(lut.apply(grade::encode([px[0], px[1], px[2]])));
-        px.copy_from_slice(&o);
-    }
-    out
-}
-
 /// Mean frame-to-frame change of mean chroma (Cb, Cr) over a sequence of frames.
 fn flicker(paths: &[PathBuf], assume: Option<Colorspace>) -> anyhow::Result<Option<f64>> {
     if paths.len() < 2 {
@@ -245,7 +236,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         let src = aligned.cut(&src, area);
         let mut variants: Vec<(&str, Image)> = vec![("source", src.clone())];
         if let Some(lut) = &baseline {
-            variants.push(("matchgrade", apply_lut(lut, &src)));
+            variants.push(("matchgrade", grade::apply_lut_linear(lut, &src)));
         }
         if let Some((img, r)) = &ml {
             variants.push(("ml", r.cut(img, area)));
