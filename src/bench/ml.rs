@@ -343,13 +343,14 @@ fn quality_on_vtest(vtest: &Path, kind: Degrade) -> anyhow::Result<Quality> {
         ..WriteOptions::default()
     };
     let mut pairs = Vec::new();
+    let mut samples = crate::grade::Samples::default();
     for &f in &picked {
         let colour = media::read_linear(&seq.path(f), None)?;
-        media::write(
-            &align.join(format!("src.{f:04}.exr")),
-            &kind.apply(&colour),
-            &opts,
-        )?;
+        let scan = kind.apply(&colour);
+        if !held.contains(&f) {
+            samples.push_pair(&scan, &colour, 2)?;
+        }
+        media::write(&align.join(format!("src.{f:04}.exr")), &scan, &opts)?;
         media::write(&align.join(format!("ref.{f:04}.exr")), &colour, &opts)?;
         pairs.push(serde_json::json!({ "frame": f, "source": format!("{}/src.{f:04}.exr", crate::project::layout::ALIGNMENT),
             "reference": format!("{}/ref.{f:04}.exr", crate::project::layout::ALIGNMENT), "flagged": false }));
@@ -393,13 +394,6 @@ fn quality_on_vtest(vtest: &Path, kind: Degrade) -> anyhow::Result<Quality> {
     // The MatchGrade baseline: the same LUT fit as `tinct run matchgrade`, on the same
     // training pairs; scored with the source's luma kept, as the ML render keeps it, so both
     // are judged on the colour they recover (against the luma-replaced target).
-    let set = crate::stages::align::AlignmentManifest::load(dir.path())?;
-    let (samples, _) = crate::stages::matchgrade::gather_samples(
-        &project,
-        &set,
-        &held,
-        config.matchgrade.max_samples,
-    )?;
     let mg = &config.matchgrade;
     let (_, lut) = crate::grade::fit_lut(
         &samples,
