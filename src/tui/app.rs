@@ -129,6 +129,10 @@ pub struct App {
     pub now_ms: u64,
     /// Something visible changed since the last frame.
     pub dirty: bool,
+    /// Part of that change is one the operator expects to see at once (a key, a message, a job
+    /// that changed state), not only streaming data (metrics, telemetry, a log tail, the
+    /// clock), which the runtime draws at a slower cadence. Both cleared when a frame is drawn.
+    pub urgent: bool,
     pub quit: bool,
 }
 
@@ -162,6 +166,7 @@ impl App {
             size: (80, 24),
             now_ms: 0,
             dirty: true,
+            urgent: true,
             quit: false,
         }
     }
@@ -208,10 +213,11 @@ impl App {
 
     /// Apply one event. Returns what must be done outside.
     pub fn handle(&mut self, ev: Event) -> Vec<Effect> {
+        let mut urgent = true;
         match ev {
             Event::Key(k) => {
                 let fx = self.key(k);
-                self.dirty = true;
+                self.touch();
                 return fx;
             }
             Event::Resize(w, h) => self.size = (w, h),
@@ -219,6 +225,7 @@ impl App {
             Event::Metrics(run, m) => {
                 let visible = self.view == View::Monitor
                     || self.jobs.iter().any(|j| j.id == run && !j.state.is_final());
+                urgent = false;
                 self.metrics.entry(run.clone()).or_default().merge(m);
                 if let Some(j) = self.jobs.iter_mut().find(|j| j.id == run) {
                     let m = &self.metrics[&run];
@@ -233,9 +240,12 @@ impl App {
                 if self.attached.as_deref() != Some(run.as_str()) {
                     return Vec::new();
                 }
+                // The first tail after attaching answers a key; later ones are streaming.
+                urgent = self.log.is_empty();
                 self.log = lines;
             }
             Event::Telemetry(sample, note) => {
+                urgent = false;
                 self.telemetry.gpu_note = note;
                 self.telemetry.push(sample);
                 // Nothing else shows telemetry: keep idle screens silent.
@@ -254,11 +264,18 @@ impl App {
                 }
                 self.picture = Some(pic);
             }
-            Event::Tick => {}
+            Event::Tick => urgent = false,
             Event::Quit => self.quit = true,
         }
         self.dirty = true;
+        self.urgent |= urgent;
         Vec::new()
+    }
+
+    /// A change the operator should see at once.
+    pub fn touch(&mut self) {
+        self.dirty = true;
+        self.urgent = true;
     }
 
     pub fn set_checklist(&mut self, stages: Vec<StageView>) {
@@ -305,7 +322,7 @@ impl App {
         if let Some(Overlay::Note(d)) = &mut self.overlay {
             d.text = TextArea::from_text(&text);
         }
-        self.dirty = true;
+        self.touch();
     }
 
     fn key(&mut self, k: KeyEvent) -> Vec<Effect> {
@@ -610,7 +627,7 @@ impl App {
         {
             *f = ParamForm::new(&f.stage.clone(), f.step.clone(), params);
             f.filled = true;
-            self.dirty = true;
+            self.touch();
         }
     }
 }

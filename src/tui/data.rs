@@ -126,14 +126,37 @@ pub struct JournalEntryView {
     pub text: String,
 }
 
-/// A small RGB picture (the latest contact sheet), already scaled for the terminal.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// The latest contact sheet, made ready (scaled, or encoded) for the cells the monitor gives
+/// it, off the draw path; re-made only when the file or that area changes.
+#[derive(Clone, Debug)]
 pub struct Picture {
-    pub width: u32,
-    pub height: u32,
-    /// Row-major RGB8.
-    pub rgb: Vec<u8>,
     pub path: PathBuf,
+    /// The cells it was made for.
+    pub area: ratatui::layout::Rect,
+    pub image: PictureImage,
+}
+
+#[derive(Clone)]
+pub enum PictureImage {
+    /// Pixels for half blocks: row-major RGB8, one pixel per cell across, two per cell down.
+    HalfBlocks {
+        width: u32,
+        height: u32,
+        rgb: Vec<u8>,
+    },
+    /// Encoded once for the terminal's graphics protocol (kitty, sixel or iTerm2).
+    Protocol(Box<ratatui_image::protocol::Protocol>),
+}
+
+impl std::fmt::Debug for PictureImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PictureImage::HalfBlocks { width, height, .. } => {
+                write!(f, "HalfBlocks({width}x{height} px)")
+            }
+            PictureImage::Protocol(p) => write!(f, "Protocol({:?})", p.area()),
+        }
+    }
 }
 
 /// How an operator answer lands in the journal.

@@ -11,6 +11,7 @@ pub mod data;
 pub mod editor;
 pub mod event;
 pub mod form;
+pub mod graphics;
 pub mod keymap;
 pub mod render;
 pub mod runtime;

@@ -7,6 +7,7 @@
 use super::app::{App, Effect, Overlay, View};
 use super::data::{self, JobView, Source};
 use super::event::{Event, FileKind};
+use super::graphics::{self, Graphics};
 use super::keymap::KeyMap;
 use super::terminal::{self, Term};
 use super::theme::{self, Theme};
@@ -15,6 +16,7 @@ use anyhow::Context;
 use crossterm::event as ct;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Rect;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
@@ -28,13 +30,23 @@ pub struct Options {
     pub ascii: bool,
     /// Theme name (`$TINCT_THEME`, default `default`).
     pub theme: String,
+    /// Frames per second at most, for what the operator does (keys, launches, messages).
     pub max_fps: u32,
+    /// Streaming data alone (metrics, telemetry, log tails, the clock) redraws at most this
+    /// often: a loss curve read by a person needs no 10 updates a second, an SSH link does not
+    /// need the bytes. Keys and state changes still draw at once (at most `max_fps`).
+    pub stream_interval: Duration,
     /// Read keys from the terminal (off for benchmarks).
     pub input: bool,
     pub telemetry: bool,
     pub watch: bool,
     /// Quit on its own after this long (benchmarks).
     pub quit_after: Option<Duration>,
+    /// The view the console opens on.
+    pub view: View,
+    /// How pictures are drawn; [`run_terminal`] asks the terminal, everything else (tests,
+    /// benchmarks) keeps half blocks.
+    pub graphics: Graphics,
 }
 
 impl Default for Options {
@@ -43,10 +55,13 @@ impl Default for Options {
             ascii: false,
             theme: std::env::var("TINCT_THEME").unwrap_or_else(|_| "default".into()),
             max_fps: 15,
+            stream_interval: Duration::from_secs(1),
             input: true,
             telemetry: true,
             watch: true,
             quit_after: None,
+            view: View::Checklist,
+            graphics: Graphics::HalfBlocks,
         }
     }
 }
@@ -56,12 +71,19 @@ pub struct Stats {
     pub frames: u64,
     /// From entering the loop to the first frame on the terminal.
     pub first_frame: Option<Duration>,
+    /// When the first frame was on the terminal (to time a whole open from outside the loop).
+    pub first_frame_at: Option<Instant>,
 }
 
 /// Open the console on a real terminal and run until the operator quits.
-pub fn run_terminal(source: Arc<dyn Source>, opts: Options) -> anyhow::Result<()> {
+pub fn run_terminal(source: Arc<dyn Source>, mut opts: Options) -> anyhow::Result<()> {
     terminal::install_panic_hook();
     terminal::enter().context("cannot put the terminal into raw mode (is this a terminal?)")?;
+    // Once, before the loop reads keys: the terminal's answers come in on the same input.
+    opts.graphics = graphics::detect(&graphics::Environment::current(
+        opts.ascii,
+        theme::no_color_requested(),
+    ));
     let result = (|| {
         let mut t = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
         t.clear()?;
@@ -89,8 +111,9 @@ struct Runs {
     offsets: HashMap<String, (u64, usize)>,
     /// Jobs launched from an action step: check the step once the job succeeds.
     pending_checks: Arc<Mutex<HashMap<String, (String, String)>>>,
-    /// The contact sheet shown (path, mtime), so it is decoded only when it changes.
-    picture: Option<(PathBuf, SystemTime)>,
+    /// The contact sheet asked for (path, mtime, cells), so it is decoded and encoded again
+    /// only when the file or its area on screen changes.
+    picture: Option<(PathBuf, SystemTime, Rect)>,
     our_pids: Arc<Mutex<HashSet<u32>>>,
 }
 
@@ -120,6 +143,7 @@ pub async fn run_loop<W: Write>(
         theme::no_color_requested(),
     )?;
     let mut app = App::new(source.project_name(), keymap, theme, opts.ascii);
+    app.view = opts.view;
     // The frame's area, not `term.size()`: a fixed viewport (benchmarks) has no tty to ask.
     let size = term.get_frame().area();
     app.size = (size.width, size.height);
@@ -189,37 +213,54 @@ pub async fn run_loop<W: Write>(
     for id in ids {
         lp.read_metrics(&id);
     }
+    if lp.app.dirty {
+        lp.app.touch(); // the rest of the opening view, not a streaming update
+    }
 
     let frame = Duration::from_secs_f64(1.0 / opts.max_fps.max(1) as f64);
     let mut last_draw = Instant::now();
     loop {
-        let ev = if lp.app.wants_tick() {
-            match tokio::time::timeout(Duration::from_secs(1), rx.recv()).await {
-                Ok(ev) => ev,
-                Err(_) => Some(Event::Tick),
-            }
-        } else {
-            rx.recv().await
-        };
-        let Some(ev) = ev else { break };
-        lp.apply(ev).await;
-        drain(&mut lp, &mut rx).await;
-        if lp.app.quit {
-            break;
-        }
-        if lp.app.dirty {
-            // Coalesce: wait out the rest of the frame interval, taking in whatever arrives.
-            let since = last_draw.elapsed();
-            if since < frame {
-                tokio::time::sleep(frame - since).await;
-                drain(&mut lp, &mut rx).await;
-                if lp.app.quit {
-                    break;
+        // A change waits for its frame: one interval after the last frame, short for what the
+        // operator does, long for streaming data; events keep coming in meanwhile, so a key
+        // pressed while data waits is drawn at once.
+        let due = lp.app.dirty.then(|| {
+            last_draw
+                + if lp.app.urgent {
+                    frame
+                } else {
+                    opts.stream_interval.max(frame)
+                }
+        });
+        let ev = match due {
+            Some(due) if due <= Instant::now() => None,
+            Some(due) => match tokio::time::timeout_at(due.into(), rx.recv()).await {
+                Ok(Some(ev)) => Some(ev),
+                Ok(None) => break,
+                Err(_) => None, // the frame is due
+            },
+            None if lp.app.wants_tick() => {
+                match tokio::time::timeout(Duration::from_secs(1), rx.recv()).await {
+                    Ok(Some(ev)) => Some(ev),
+                    Ok(None) => break,
+                    Err(_) => Some(Event::Tick),
                 }
             }
-            lp.draw(&mut stats, start)?;
-            last_draw = Instant::now();
+            None => match rx.recv().await {
+                Some(ev) => Some(ev),
+                None => break,
+            },
+        };
+        if let Some(ev) = ev {
+            lp.apply(ev).await;
+            drain(&mut lp, &mut rx).await;
+            if lp.app.quit {
+                break;
+            }
+            lp.follow_picture_area();
+            continue;
         }
+        lp.draw(&mut stats, start)?;
+        last_draw = Instant::now();
     }
     Ok(stats)
 }
@@ -282,8 +323,10 @@ impl<W: Write> Loop<'_, W> {
         let app = &self.app;
         terminal::draw_synchronized(self.term, |f| render::draw(f, app))?;
         self.app.dirty = false;
+        self.app.urgent = false;
         stats.frames += 1;
         stats.first_frame.get_or_insert(start.elapsed());
+        stats.first_frame_at.get_or_insert_with(Instant::now);
         Ok(())
     }
 
@@ -411,7 +454,7 @@ impl<W: Write> Loop<'_, W> {
                 let _ = self.term.clear();
                 self.reload(FileKind::Sop);
                 self.reload(FileKind::Journal);
-                self.app.dirty = true;
+                self.app.touch();
             }
         }
     }
@@ -434,7 +477,7 @@ impl<W: Write> Loop<'_, W> {
                 self.app.handle(Event::Done(Err(format!("{e:#}"))));
             }
         }
-        self.app.dirty = true;
+        self.app.touch();
     }
 
     fn send_log(&self, id: &str) {
@@ -459,8 +502,12 @@ impl<W: Write> Loop<'_, W> {
         }
     }
 
-    /// Decode the newest contact sheet of the monitored run off the draw path, if it changed.
+    /// Decode the newest contact sheet of the monitored run and make it ready for its cells,
+    /// off the draw path, if the file or its area changed.
     fn refresh_picture(&mut self) {
+        let Some(area) = render::picture_area(&self.app) else {
+            return;
+        };
         let Some(run) = self.app.monitored_run().map(|j| j.id.clone()) else {
             return;
         };
@@ -470,21 +517,30 @@ impl<W: Write> Loop<'_, W> {
         let mtime = std::fs::metadata(&path)
             .and_then(|m| m.modified())
             .unwrap_or(UNIX_EPOCH);
-        if self.runs.picture.as_ref() == Some(&(path.clone(), mtime)) {
+        let key = (path.clone(), mtime, area);
+        if self.runs.picture.as_ref() == Some(&key) {
             return;
         }
-        self.runs.picture = Some((path.clone(), mtime));
-        let (w, h) = self.app.size;
+        self.runs.picture = Some(key);
+        let graphics = self.opts.graphics.clone();
         let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || {
-            if let Ok(p) = render::picture::decode(
-                &path,
-                (w as u32 * 38 / 100).max(8),
-                (h as u32).saturating_sub(14).max(4),
-            ) {
-                let _ = tx.send(Event::Picture(run, p));
-            }
+            let ev = match render::picture::prepare(&path, area, &graphics) {
+                Ok(p) => Event::Picture(run, p),
+                Err(e) => Event::Done(Err(format!("contact sheet: {e:#}"))),
+            };
+            let _ = tx.send(ev);
         });
+    }
+
+    /// The contact sheet's cells changed (resize, a validation line pushed it down): make it
+    /// again for the new area. Only layout is computed here; files are read only if it moved.
+    fn follow_picture_area(&mut self) {
+        if let Some((_, _, asked)) = &self.runs.picture
+            && render::picture_area(&self.app).is_some_and(|a| a != *asked)
+        {
+            self.refresh_picture();
+        }
     }
 
     fn reload(&mut self, kind: FileKind) {
@@ -496,7 +552,7 @@ impl<W: Write> Loop<'_, W> {
                 if let Err(e) = r {
                     self.app.handle(Event::Done(Err(format!("{e:#}"))));
                 }
-                self.app.dirty = true;
+                self.app.touch();
             }
             FileKind::Sop => {
                 let ev = match self.source.checklist() {
@@ -528,7 +584,7 @@ impl<W: Write> Loop<'_, W> {
                         self.app.handle(Event::Done(Err(e.to_string())));
                     }
                 }
-                self.app.dirty = true;
+                self.app.touch();
             }
         }
     }

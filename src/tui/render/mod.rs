@@ -57,15 +57,31 @@ pub fn glyphs(ascii: bool) -> Glyphs {
     }
 }
 
-/// Draw the whole console.
-pub fn draw(f: &mut Frame, app: &App) {
-    let area = f.area();
-    let [tabs, body, status] = Layout::vertical([
+/// Tab line, body, status line.
+fn frame_regions(area: Rect) -> [Rect; 3] {
+    Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
         Constraint::Length(1),
     ])
-    .areas(area);
+    .areas(area)
+}
+
+/// The cells the contact sheet is drawn in on a screen of `app.size`, if it is on screen: the
+/// runtime scales or encodes the picture for exactly this area, off the draw path.
+pub fn picture_area(app: &App) -> Option<Rect> {
+    if app.view != View::Monitor {
+        return None;
+    }
+    let [_, body, _] = frame_regions(Rect::new(0, 0, app.size.0, app.size.1));
+    let inner = monitor::picture_box(app, body).map(|r| block(app, "").inner(r))?;
+    (!inner.is_empty()).then_some(inner)
+}
+
+/// Draw the whole console.
+pub fn draw(f: &mut Frame, app: &App) {
+    let area = f.area();
+    let [tabs, body, status] = frame_regions(area);
     draw_tabs(f, app, tabs);
     match app.view {
         View::Checklist => checklist::draw_view(f, app, body),

@@ -38,6 +38,21 @@ fn scale(points: &[(f64, f64)], log: bool) -> Vec<(f64, f64)> {
     }
 }
 
+/// The smallest "nice" number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k) at or above `v > 0`.
+fn nice_ceil(v: f64) -> f64 {
+    const STEPS: [f64; 11] = [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0];
+    let mag = 10f64.powf(v.log10().floor());
+    STEPS
+        .iter()
+        .map(|s| s * mag)
+        .find(|&n| n >= v * (1.0 - 1e-12))
+        .unwrap_or(10.0 * mag)
+}
+
+/// Chart bounds that move in steps, not with every new point: the x axis ends at a round
+/// number past the last step, the y axis snaps outwards to a grid of a fifth of the decade of
+/// its range. A streaming training then only adds points at the right end of a still chart, which
+/// reads better and, over SSH, costs a few cells per update instead of a repainted chart.
 fn bounds(series: &[&[(f64, f64)]]) -> Option<([f64; 2], [f64; 2])> {
     let pts = series.iter().flat_map(|s| s.iter());
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
@@ -50,8 +65,60 @@ fn bounds(series: &[&[(f64, f64)]]) -> Option<([f64; 2], [f64; 2])> {
     if x0 > x1 {
         return None;
     }
-    let pad = ((y1 - y0) * 0.05).max(1e-9);
-    Some(([x0, x1.max(x0 + 1.0)], [y0 - pad, y1 + pad]))
+    // The right end snaps up to a multiple of a quarter of the nice span: round labels, and a
+    // rescale only every 20-25 % of growth.
+    let span = x1 - x0;
+    let x1 = if span > 0.0 {
+        let step = nice_ceil(span) / 4.0;
+        ((x1 / step).ceil() * step).max(x0 + step)
+    } else {
+        x0 + 1.0
+    };
+    let range = (y1 - y0).max(y1.abs() * 1e-3).max(1e-9);
+    // From the decade of the range only, so the grid itself changes only when the range
+    // crosses a power of ten.
+    let grid = 10f64.powf(range.log10().floor()) / 5.0;
+    let (y0, y1) = ((y0 / grid).floor() * grid, (y1 / grid).ceil() * grid);
+    let (y0, y1) = if y1 - y0 < grid {
+        (y0, y0 + grid)
+    } else {
+        (y0, y1)
+    };
+    Some(([x0, x1], [y0, y1]))
+}
+
+/// Where the monitor's parts go in `area`.
+struct Regions {
+    chart: Rect,
+    info: Rect,
+    /// Validation ΔE00 and contact sheet, on wide screens only.
+    side: Option<(Rect, Rect)>,
+}
+
+fn regions(area: Rect, validations: usize) -> Regions {
+    let wide = area.width >= 100;
+    let [left, right] = if wide {
+        Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(area)
+    } else {
+        [area, Rect::default()]
+    };
+    let [chart, info] = Layout::vertical([Constraint::Min(6), Constraint::Length(5)]).areas(left);
+    let side = wide.then(|| {
+        let [de, pic] = Layout::vertical([
+            Constraint::Length((validations as u16 + 2).clamp(3, 10)),
+            Constraint::Min(4),
+        ])
+        .areas(right);
+        (de, pic)
+    });
+    Regions { chart, info, side }
+}
+
+/// The contact sheet's box in `area` (the monitor's body), if the monitor shows one.
+pub fn picture_box(app: &App, area: Rect) -> Option<Rect> {
+    let job = app.monitored_run()?;
+    let validations = app.metrics.get(&job.id).map_or(0, |m| m.val_de00.len());
+    regions(area, validations).side.map(|(_, pic)| pic)
 }
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
@@ -66,14 +133,11 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     };
     let empty = RunMetrics::default();
     let m = app.metrics.get(&job.id).unwrap_or(&empty);
-    let wide = area.width >= 100;
-    let [left, right] = if wide {
-        Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(area)
-    } else {
-        [area, Rect::default()]
-    };
-    let [chart_area, info] =
-        Layout::vertical([Constraint::Min(6), Constraint::Length(5)]).areas(left);
+    let Regions {
+        chart: chart_area,
+        info,
+        side,
+    } = regions(area, m.val_de00.len());
 
     let raw = scale(&m.loss, app.monitor.log_scale);
     let smoothed = smooth(&raw, app.monitor.smoothing);
@@ -204,12 +268,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     ];
     f.render_widget(Paragraph::new(lines).block(block(app, " Progress ")), info);
 
-    if wide {
-        let [de, pic] = Layout::vertical([
-            Constraint::Length((m.val_de00.len() as u16 + 2).clamp(3, 10)),
-            Constraint::Min(4),
-        ])
-        .areas(right);
+    if let Some((de, pic)) = side {
         let lines: Vec<Line> = if m.val_de00.is_empty() {
             vec![Line::styled(
                 "no checkpoint validated yet",
@@ -243,6 +302,29 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounds_hold_still_while_points_stream_in() {
+        let curve = |n: usize| -> Vec<(f64, f64)> {
+            (1..=n)
+                .map(|i| (i as f64, 0.3 * (-(i as f64) / 3000.0).exp() + 0.01))
+                .collect()
+        };
+        let a = bounds(&[&curve(1310)]).unwrap();
+        let b = bounds(&[&curve(1330)]).unwrap();
+        assert_eq!(a, b, "20 more steps must not rescale the chart");
+        let (x, y) = a;
+        assert!(x[1] >= 1330.0 && x[1] <= 1310.0 * 1.25, "{x:?}");
+        let pts = curve(1330);
+        assert!(pts.iter().all(|p| p.1 >= y[0] && p.1 <= y[1]), "{y:?}");
+        for (v, nice) in [(1201.0, 1500.0), (0.3, 0.3), (7.0, 8.0), (1000.0, 1000.0)] {
+            assert!(
+                (nice_ceil(v) - nice).abs() < 1e-9 * nice,
+                "{v} -> {}",
+                nice_ceil(v)
+            );
+        }
+    }
 
     #[test]
     fn smoothing_zero_is_identity_and_debiased_start_equals_first_value() {
