@@ -134,7 +134,7 @@ pub fn metrics() -> RunMetrics {
         text.push_str(&format!("{{\"t\":1,\"step\":{},\"steps\":500,\"loss\":{loss:.5},\"images_per_s\":38.5,\"eta_s\":754}}\n", i + 1));
         if (i + 1) % 50 == 0 {
             text.push_str(&format!(
-                "{{\"t\":1,\"step\":{},\"val_de00\":{:.3}}}\n",
+                "{{\"t\":1,\"step\":{},\"val_de00_mean\":{:.3}}}\n",
                 i + 1,
                 6.0 - i as f64 / 60.0
             ));

@@ -305,7 +305,16 @@ pub fn parse_metrics(text: &str, first_line: usize) -> RunMetrics {
         if let Some(l) = num(&v, &["loss", "train_loss"]) {
             m.loss.push((x, l));
         }
-        if let Some(d) = num(&v, &["val_de00", "val_delta_e", "de00", "val_de2000"]) {
+        if let Some(d) = num(
+            &v,
+            &[
+                "val_de00_mean",
+                "val_de00",
+                "val_delta_e",
+                "de00",
+                "val_de2000",
+            ],
+        ) {
             m.val_de00.push((x, d));
         }
         if let Some(r) = num(&v, &["images_per_s", "img_per_s", "images_s", "fps"]) {
