@@ -264,15 +264,12 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
         Ok(path)
     };
 
-    if start == 0 {
-        // Where the curve starts: the grade prior alone (the untrained head adds nothing).
-        if let Some(d) = validate(&net, &validation, device, &tile_opts)? {
-            ctx.metric(json!({ "step": 0, "val_de00_mean": d.mean, "val_de00_p95": d.p95 }))?;
-            ctx.log(format!(
-                "step 0 (prior only): validation ΔE00 mean {:.3}, p95 {:.3}",
-                d.mean, d.p95
-            ));
-        }
+    if start == 0 && !validation.is_empty() {
+        // Where the curve starts: the grade prior alone (the untrained head adds nothing). It is
+        // a checkpoint like any other, so when training cannot beat the global grade on the
+        // held-out frames (a purely global fade), "best" stays the global grade.
+        ctx.log("step 0 is the grade prior alone");
+        last_ckpt = Some(save(0, &adam, &mut best)?);
     }
     while step < total {
         if ctx.cancelled() {
