@@ -5,11 +5,13 @@
 //! - [`motion`]: models and matrices (source px -> reference px, pixel centres at integers)
 //! - [`pyramid`]: feature planes (encoded luma or its gradient magnitude) and pyramids
 //! - [`ecc`]: the coarse-to-fine inverse-compositional ECC fit
+//! - `pass`: one warp-and-accumulate pass of that fit over a pyramid level
 //! - [`warp`]: delivering the aligned reference (bicubic / Lanczos3)
 //! - [`qc`]: dissolve, difference and checkerboard renders
 
 pub mod ecc;
 pub mod motion;
+mod pass;
 pub mod pyramid;
 pub mod qc;
 pub mod warp;

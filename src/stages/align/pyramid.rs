@@ -141,29 +141,42 @@ pub fn blur(p: &Plane, sigma: f32) -> Plane {
 }
 
 fn convolve_separable(p: &Plane, k: &[f32]) -> Plane {
+    convolve_decimating(p, k, 1)
+}
+
+/// Separable convolution with clamped edges, keeping every `step`-th row and column of the
+/// result (sample 0 first). Only the kept samples are computed: the vertical pass runs on the
+/// kept rows, the horizontal pass on the kept columns.
+fn convolve_decimating(p: &Plane, k: &[f32], step: usize) -> Plane {
     let (w, h) = (p.width, p.height);
-    let r = (k.len() / 2) as isize;
-    let mut tmp = Plane::new(w, h);
-    tmp.data.par_chunks_mut(w).enumerate().for_each(|(y, out)| {
-        let row = &p.data[y * w..(y + 1) * w];
-        for (x, o) in out.iter_mut().enumerate() {
-            let mut acc = 0.0;
-            for (i, kv) in k.iter().enumerate() {
-                let xx = (x as isize + i as isize - r).clamp(0, w as isize - 1) as usize;
-                acc += kv * row[xx];
-            }
-            *o = acc;
-        }
-    });
-    let mut out = Plane::new(w, h);
-    out.data.par_chunks_mut(w).enumerate().for_each(|(y, o)| {
-        o.fill(0.0);
+    let r = k.len() / 2;
+    let (ow, oh) = (w.div_ceil(step), h.div_ceil(step));
+    // Vertical pass on the kept rows (vectorises along the row).
+    let mut tmp = Plane::new(w, oh);
+    tmp.data.par_chunks_mut(w).enumerate().for_each(|(oy, o)| {
+        let y = oy * step;
         for (i, kv) in k.iter().enumerate() {
-            let yy = (y as isize + i as isize - r).clamp(0, h as isize - 1) as usize;
-            let src = &tmp.data[yy * w..(yy + 1) * w];
+            let yy = (y + i).saturating_sub(r).min(h - 1);
+            let src = &p.data[yy * w..(yy + 1) * w];
             for (ov, sv) in o.iter_mut().zip(src) {
                 *ov += kv * sv;
             }
+        }
+    });
+    // Horizontal pass on the kept columns; no clamping away from the edges.
+    let mut out = Plane::new(ow, oh);
+    out.data.par_chunks_mut(ow).enumerate().for_each(|(oy, o)| {
+        let row = &tmp.data[oy * w..(oy + 1) * w];
+        for (ox, ov) in o.iter_mut().enumerate() {
+            let x = ox * step;
+            *ov = if x >= r && x + r < w {
+                row[x - r..=x + r].iter().zip(k).map(|(a, b)| a * b).sum()
+            } else {
+                k.iter()
+                    .enumerate()
+                    .map(|(i, kv)| kv * row[(x + i).saturating_sub(r).min(w - 1)])
+                    .sum()
+            };
         }
     });
     out
@@ -171,19 +184,11 @@ fn convolve_separable(p: &Plane, k: &[f32]) -> Plane {
 
 /// Binomial [1 4 6 4 1]/16 blur, then keep samples 0, 2, 4, …
 pub fn downsample(p: &Plane) -> Plane {
-    let b = convolve_separable(
+    convolve_decimating(
         p,
         &[1.0 / 16.0, 4.0 / 16.0, 6.0 / 16.0, 4.0 / 16.0, 1.0 / 16.0],
-    );
-    let (w, h) = (p.width.div_ceil(2), p.height.div_ceil(2));
-    let mut out = Plane::new(w, h);
-    out.data.par_chunks_mut(w).enumerate().for_each(|(y, o)| {
-        let src = &b.data[2 * y * b.width..];
-        for (x, v) in o.iter_mut().enumerate() {
-            *v = src[2 * x];
-        }
-    });
-    out
+        2,
+    )
 }
 
 /// Level 0 is `base`; each further level halves both sides.
@@ -228,6 +233,37 @@ mod tests {
                 "{x}: {}",
                 d.at(x, 2)
             );
+        }
+    }
+
+    #[test]
+    fn decimating_convolution_equals_convolving_then_decimating() {
+        let mut p = Plane::new(23, 14);
+        for (k, v) in p.data.iter_mut().enumerate() {
+            *v = ((k * 7919) % 101) as f32 / 101.0;
+        }
+        let k = [0.1, 0.2, 0.4, 0.2, 0.1];
+        let full = convolve_decimating(&p, &k, 1);
+        let half = convolve_decimating(&p, &k, 2);
+        assert_eq!((half.width, half.height), (12, 7));
+        for y in 0..7 {
+            for x in 0..12 {
+                assert!((half.at(x, y) - full.at(2 * x, 2 * y)).abs() < 1e-6);
+            }
+        }
+        // Full-resolution result against a direct 2-D sum with clamped indices.
+        for y in 0..14usize {
+            for x in 0..23usize {
+                let mut want = 0.0;
+                for (i, ki) in k.iter().enumerate() {
+                    for (j, kj) in k.iter().enumerate() {
+                        let yy = (y + i).saturating_sub(2).min(13);
+                        let xx = (x + j).saturating_sub(2).min(22);
+                        want += ki * kj * p.at(xx, yy);
+                    }
+                }
+                assert!((full.at(x, y) - want).abs() < 1e-5, "({x}, {y})");
+            }
         }
     }
 
