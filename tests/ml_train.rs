@@ -123,7 +123,12 @@ fn the_grade_prior_starts_training_from_the_global_grade() {
 
 #[test]
 fn resume_continues_the_same_curve() {
-    let (_dir, p) = prepared(&[1, 2, 3]);
+    let (_dir, mut p) = prepared(&[1, 2, 3]);
+    // Two independent runs are compared, so each would fit its own grade prior, and the LUT
+    // fit's parallel sums are not bit-reproducible; Adam turns such 1e-7 differences into
+    // lr-sized steps. A resume itself never refits (the prior comes from the checkpoint), so
+    // this test uses the identity prior and compares the optimiser path alone.
+    p.config.train.prior = "none".into();
     // 15 steps, then resume to 30 in a new run folder.
     let mut first = ctx(&p, "first");
     first.config.train.steps = 15;
