@@ -26,13 +26,22 @@ use crate::color::{self, Colorspace};
 /// MatchGrade renders with it; the chroma network starts from its chroma (`ml::prior`).
 pub fn fit_lut(samples: &Samples, params: &lut_fit::LutFitParams) -> (RootPoly, Lut3d) {
     let root_poly = RootPoly::fit(samples);
+    let lut = fit_lut_around(&root_poly, &samples.encoded(), params);
+    (root_poly, lut)
+}
+
+/// The LUT solved around a root-polynomial grade, from samples already in the grading encoding
+/// (`Samples::encoded`), for callers that need the encoded samples for other fits too.
+pub fn fit_lut_around(
+    root_poly: &RootPoly,
+    enc: &Samples,
+    params: &lut_fit::LutFitParams,
+) -> Lut3d {
     let mut prior = Lut3d::identity(params.size);
     for v in &mut prior.data {
         *v = encode(root_poly.apply(decode(*v))).map(|c| c.clamp(0.0, 1.0));
     }
-    let enc = samples.encoded();
-    let lut = lut_fit::fit(&enc.src, &enc.dst, &prior, params);
-    (root_poly, lut)
+    lut_fit::fit(&enc.src, &enc.dst, &prior, params)
 }
 
 /// A LUT over the grading encoding applied to a linear Rec.709 picture (RGB out, linear).

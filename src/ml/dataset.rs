@@ -64,47 +64,46 @@ pub struct PairPyramid {
     pub levels: Vec<(Tensor, Tensor)>,
 }
 
-/// Read a pair's EXRs and convert to working-space tensors (stored half precision on `device`
-/// to halve the memory of a large training set).
-pub fn load_pair(
-    root: &Path,
-    p: &PrepPair,
+/// Read a prepared pair's input and target (linear Rec.709).
+pub fn read_pair(root: &Path, p: &PrepPair) -> anyhow::Result<(Image, Image)> {
+    let read = |rel: &str| {
+        let path: PathBuf = root.join(rel);
+        media::read_linear(&path, None)
+            .with_context(|| format!("frame {}: reading {}", p.frame, path.display()))
+    };
+    Ok((read(&p.input)?, read(&p.target)?))
+}
+
+/// A pair as working-space tensors at `levels` scales (stored half precision on `device` to
+/// halve the memory of a large training set; levels stop before a side drops below `min_side`).
+pub fn pyramid(
+    frame: i64,
+    input: &Image,
+    target: &Image,
     device: Device,
     levels: usize,
     min_side: i64,
 ) -> anyhow::Result<PairPyramid> {
-    let load = |rel: &str| -> anyhow::Result<Tensor> {
-        let path: PathBuf = root.join(rel);
-        let img = media::read_linear(&path, None)
-            .with_context(|| format!("frame {}: reading {}", p.frame, path.display()))?;
-        Ok(to_ycc(&img, device))
-    };
-    let (mut x, mut y) = (load(&p.input)?, load(&p.target)?);
+    let (mut x, mut y) = (to_ycc(input, device), to_ycc(target, device));
     anyhow::ensure!(
         x.size() == y.size(),
-        "frame {}: input and target sizes differ",
-        p.frame
+        "frame {frame}: input and target sizes differ"
     );
+    let half = |x: &Tensor| {
+        x.unsqueeze(0)
+            .avg_pool2d([2, 2], [2, 2], [0, 0], false, true, None::<i64>)
+            .squeeze_dim(0)
+    };
     let mut out = vec![(x.to_kind(Kind::Half), y.to_kind(Kind::Half))];
     for _ in 1..levels {
         let s = x.size();
         if s[1] / 2 < min_side || s[2] / 2 < min_side {
             break;
         }
-        x = x
-            .unsqueeze(0)
-            .avg_pool2d([2, 2], [2, 2], [0, 0], false, true, None::<i64>)
-            .squeeze_dim(0);
-        y = y
-            .unsqueeze(0)
-            .avg_pool2d([2, 2], [2, 2], [0, 0], false, true, None::<i64>)
-            .squeeze_dim(0);
+        (x, y) = (half(&x), half(&y));
         out.push((x.to_kind(Kind::Half), y.to_kind(Kind::Half)));
     }
-    Ok(PairPyramid {
-        frame: p.frame,
-        levels: out,
-    })
+    Ok(PairPyramid { frame, levels: out })
 }
 
 /// Linear image → clamped working-space `[3, H, W]` float tensor on `device`.

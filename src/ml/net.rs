@@ -171,10 +171,7 @@ impl ChromaNet {
         let base = prior::lookup(&self.prior, x);
         // Each level's intermediate tensors are dropped at the end of its statement, so peak
         // memory is the skip tensors plus one level's work (this matters for 4K tiles).
-        let e0 = self
-            .e0
-            .forward(&Tensor::cat(&[x.shallow_clone(), base.shallow_clone()], 1))
-            .relu();
+        let e0 = self.e0.forward(&Tensor::cat(&[x, &base], 1)).relu();
         let e1 = self.e1b.forward(&self.e1a.forward(&e0).relu()).relu();
         let e2 = self.e2b.forward(&self.e2a.forward(&e1).relu()).relu();
         let e3 = self.e3b.forward(&self.e3a.forward(&e2).relu()).relu();

@@ -15,12 +15,10 @@
 //! grading encoding of `crate::grade`, which is the working space's encoding). Looked up with
 //! trilinear `grid_sample`, so it runs on whatever device the network runs on.
 
-use super::dataset::PrepPair;
 use super::space;
 use crate::grade::{self, Lut3d, Samples, lut_fit::LutFitParams};
-use crate::media;
+use crate::media::Image;
 use anyhow::Context;
-use std::path::Path;
 use tch::Tensor;
 
 /// Variable name in the VarStore (and `net.prior_lut` in checkpoints).
@@ -72,26 +70,17 @@ pub fn fit(samples: &Samples, params: &LutFitParams) -> Lut3d {
     grade::fit_lut(samples, params).1
 }
 
-/// Gather at most `max_samples` (input, target) pixels from the prepared training pairs and fit
-/// the prior on them. Returns the LUT and the number of samples used.
+/// Fit the prior on at most `max_samples` (input, target) pixels of the training pairs
+/// (`(frame, input, target)`, linear). Returns the LUT and the number of samples used.
 pub fn fit_on_pairs(
-    root: &Path,
-    pairs: &[&PrepPair],
+    pairs: &[(i64, Image, Image)],
     params: &LutFitParams,
     max_samples: usize,
 ) -> anyhow::Result<(Lut3d, usize)> {
-    let mut images = Vec::new();
-    for p in pairs {
-        let read = |rel: &str| {
-            media::read_linear(&root.join(rel), None)
-                .with_context(|| format!("grade prior: frame {}", p.frame))
-        };
-        images.push((p.frame, read(&p.input)?, read(&p.target)?));
-    }
-    let total: usize = images.iter().map(|(_, i, _)| i.pixel_count()).sum();
+    let total: usize = pairs.iter().map(|(_, i, _)| i.pixel_count()).sum();
     let stride = total.div_ceil(max_samples.max(1)).max(1);
     let mut samples = Samples::default();
-    for (frame, input, target) in &images {
+    for (frame, input, target) in pairs {
         samples
             .push_pair(input, target, stride)
             .with_context(|| format!("grade prior: frame {frame}"))?;

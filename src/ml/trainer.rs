@@ -8,7 +8,7 @@ use super::net::{ChromaNet, ModelSize, parameter_count};
 use super::quality::{self, DeltaE};
 use super::schedule::{self, Schedule};
 use super::tiles::{self, TileOptions};
-use crate::media::{self, Image};
+use crate::media::Image;
 use crate::project::layout;
 use crate::stages::Ctx;
 use anyhow::Context;
@@ -85,20 +85,19 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
         "training frames are too small ({min_side} px) for the network"
     );
     let levels = if cfg.multi_resolution { 3 } else { 1 };
-    let pairs: Vec<PairPyramid> = train_pairs
+    let read_all = |pairs: &[&dataset::PrepPair]| -> anyhow::Result<Vec<(i64, Image, Image)>> {
+        pairs
+            .iter()
+            .map(|p| dataset::read_pair(root, p).map(|(i, t)| (p.frame, i, t)))
+            .collect()
+    };
+    // Read once: the pyramids and the grade prior's fit both use these images.
+    let train_images = read_all(&train_pairs)?;
+    let pairs: Vec<PairPyramid> = train_images
         .iter()
-        .map(|p| dataset::load_pair(root, p, device, levels, crop))
+        .map(|(f, i, t)| dataset::pyramid(*f, i, t, device, levels, crop))
         .collect::<anyhow::Result<_>>()?;
-    let validation: Vec<(i64, Image, Image)> = val_pairs
-        .iter()
-        .map(|p| -> anyhow::Result<_> {
-            let read = |rel: &str| {
-                media::read_linear(&root.join(rel), None)
-                    .with_context(|| format!("validation frame {}", p.frame))
-            };
-            Ok((p.frame, read(&p.input)?, read(&p.target)?))
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let validation = read_all(&val_pairs)?;
 
     let use_lut = match cfg.prior.as_str() {
         "lut" => true,
@@ -139,7 +138,7 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
             prior_weight: mg.prior_weight,
             ..Default::default()
         };
-        let (lut, n) = super::prior::fit_on_pairs(root, &train_pairs, &fit_params, mg.max_samples)?;
+        let (lut, n) = super::prior::fit_on_pairs(&train_images, &fit_params, mg.max_samples)?;
         net.set_prior(&lut);
         ctx.log(format!(
             "grade prior: {0}x{0}x{0} LUT fitted on {n} pixels of the training pairs in {1:.1} s",
@@ -147,6 +146,7 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
             t.elapsed().as_secs_f64()
         ));
     }
+    drop(train_images);
     if let Some((from, ckpt, loaded)) = resume_from {
         anyhow::ensure!(
             loaded.size == size,

@@ -63,8 +63,10 @@ impl FittedGrades {
     /// Fit all four grades on linear samples.
     pub fn fit(samples: &Samples, params: &LutFitParams) -> FittedGrades {
         let matrix = Matrix3::fit(samples);
-        let cdl = Cdl::fit(&samples.encoded());
-        let (root_poly, lut) = grade::fit_lut(samples, params);
+        let enc = samples.encoded();
+        let cdl = Cdl::fit(&enc);
+        let root_poly = RootPoly::fit(samples);
+        let lut = grade::fit_lut_around(&root_poly, &enc, params);
         FittedGrades {
             lut,
             cdl,
