@@ -125,15 +125,8 @@ fn make_case(
 }
 
 pub fn run(opts: &BenchOpts) -> anyhow::Result<()> {
-    let seq = media::Sequence::discover(&opts.footage.join("vtest/vtest.%04d.jpg"))?;
     let n = if opts.quick { 2 } else { 4 };
-    let frames: Vec<i64> = seq
-        .frames
-        .iter()
-        .step_by((seq.frames.len() / n).max(1))
-        .take(n)
-        .copied()
-        .collect();
+    let (seq, frames) = super::vtest_frames(&opts.footage, n)?;
     let params = [
         ((1.37, -0.62), 0.5, 0.7),
         ((-3.2, 2.45), -2.0, 1.3),

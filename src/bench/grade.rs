@@ -38,15 +38,8 @@ fn faded(img: &Image) -> Image {
 }
 
 pub fn run(opts: &BenchOpts) -> anyhow::Result<()> {
-    let seq = media::Sequence::discover(&opts.footage.join("vtest/vtest.%04d.jpg"))?;
     let n = if opts.quick { 3 } else { 10 };
-    let frames: Vec<i64> = seq
-        .frames
-        .iter()
-        .step_by((seq.frames.len() / n).max(1))
-        .take(n)
-        .copied()
-        .collect();
+    let (seq, frames) = super::vtest_frames(&opts.footage, n)?;
     println!(
         "bench grade: {n} pairs at {}x{} from vtest frames {frames:?} (faded print → clean)",
         SIZE.0, SIZE.1

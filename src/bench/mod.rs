@@ -36,6 +36,22 @@ pub fn footage_dir(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     anyhow::bail!("footage folder not found: pass --footage DIR or set TINCT_FOOTAGE")
 }
 
+/// `n` frames of `footage/vtest` spread evenly over the clip, and the sequence.
+pub fn vtest_frames(
+    footage: &std::path::Path,
+    n: usize,
+) -> anyhow::Result<(crate::media::Sequence, Vec<i64>)> {
+    let seq = crate::media::Sequence::discover(&footage.join("vtest/vtest.%04d.jpg"))?;
+    let frames = seq
+        .frames
+        .iter()
+        .step_by((seq.frames.len() / n).max(1))
+        .take(n)
+        .copied()
+        .collect();
+    Ok((seq, frames))
+}
+
 /// The Python interpreter that has the peers (OpenImageIO, cv2, torch): `$TINCT_PYTHON` or python3.
 pub fn python() -> String {
     std::env::var("TINCT_PYTHON").unwrap_or_else(|_| "python3".into())

@@ -1,7 +1,7 @@
 //! SOP errors. Loading errors name the file and, where the text is at fault, the line and the
 //! step id; checklist errors name the step and what stands in its way.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SopError {
@@ -56,6 +56,22 @@ pub enum SopError {
     },
     #[error("{}: {message}", path.display())]
     State { path: PathBuf, message: String },
+}
+
+impl SopError {
+    /// A TOML syntax or schema error in `text` (read from `path`), at its line and column.
+    pub fn from_toml(path: &Path, text: &str, e: toml::de::Error) -> SopError {
+        let (line, column) = e
+            .span()
+            .map(|s| crate::project::line_col(text, s.start))
+            .unwrap_or((0, 0));
+        SopError::Parse {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e.message().trim().to_string(),
+        }
+    }
 }
 
 fn quoted(ids: &[String]) -> String {

@@ -108,18 +108,7 @@ impl Sop {
 
     /// Parse and validate SOP text; `path` only names it in errors.
     pub fn parse(path: &Path, text: &str) -> Result<Sop, SopError> {
-        let mut sop: Sop = toml::from_str(text).map_err(|e| {
-            let (line, column) = e
-                .span()
-                .map(|s| crate::project::line_col(text, s.start))
-                .unwrap_or((0, 0));
-            SopError::Parse {
-                path: path.to_path_buf(),
-                line,
-                column,
-                message: e.message().trim().to_string(),
-            }
-        })?;
+        let mut sop: Sop = toml::from_str(text).map_err(|e| SopError::from_toml(path, text, e))?;
         sop.origin = path.to_path_buf();
         validate(&sop, text)?;
         Ok(sop)

@@ -54,18 +54,7 @@ impl State {
                 });
             }
         };
-        toml::from_str(&text).map_err(|e| {
-            let (line, column) = e
-                .span()
-                .map(|s| crate::project::line_col(&text, s.start))
-                .unwrap_or((0, 0));
-            SopError::Parse {
-                path: path.to_path_buf(),
-                line,
-                column,
-                message: e.message().trim().to_string(),
-            }
-        })
+        toml::from_str(&text).map_err(|e| SopError::from_toml(path, &text, e))
     }
 
     /// Write the whole state atomically (temp file + rename).

@@ -72,6 +72,22 @@ impl Ctx {
         })
     }
 
+    /// The source sequence and its frames inside this run's `--frames` range (if any).
+    pub fn source_frames(&self) -> anyhow::Result<(crate::media::Sequence, Vec<i64>)> {
+        use anyhow::Context;
+        let pattern = &self.config.source.pattern;
+        anyhow::ensure!(!pattern.is_empty(), "config key source.pattern is empty");
+        let seq = crate::media::Sequence::discover(&self.project.path(pattern))
+            .with_context(|| format!("source sequence {pattern}"))?;
+        let frames = seq
+            .frames
+            .iter()
+            .copied()
+            .filter(|f| self.frames.is_none_or(|r| r.contains(*f)))
+            .collect();
+        Ok((seq, frames))
+    }
+
     pub fn artifacts(&self) -> PathBuf {
         self.run_dir.join("artifacts")
     }

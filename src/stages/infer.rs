@@ -3,9 +3,10 @@
 //! shared `OutputSpec` (crop, colourspace, format). Output = source luma + predicted chroma.
 //! Frames already rendered are skipped unless forced, so several processes can split a reel.
 
+use super::curate::assumed_colorspace;
 use super::output::OutputSpec;
 use super::{Ctx, Outcome};
-use crate::media::{self, Sequence};
+use crate::media;
 use crate::ml::checkpoint;
 use crate::ml::tiles::{self, TileOptions};
 use crate::ml::trainer::{BEST_FILE, Best};
@@ -36,24 +37,13 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     };
 
     let pattern = &ctx.config.source.pattern;
-    anyhow::ensure!(!pattern.is_empty(), "config key source.pattern is empty");
-    let seq = Sequence::discover(&ctx.project.path(pattern))
-        .with_context(|| format!("source sequence {pattern}"))?;
-    let frames: Vec<i64> = seq
-        .frames
-        .iter()
-        .copied()
-        .filter(|f| ctx.frames.is_none_or(|r| r.contains(*f)))
-        .collect();
+    let (seq, frames) = ctx.source_frames()?;
     anyhow::ensure!(
         !frames.is_empty(),
         "no source frames to render (pattern {pattern}, range {:?})",
         ctx.frames
     );
-    let assume = match ctx.config.source.colorspace.as_str() {
-        "" | "auto" => None,
-        s => Some(s.parse().context("config key source.colorspace")?),
-    };
+    let assume = assumed_colorspace("source.colorspace", &ctx.config.source.colorspace)?;
 
     let out_dir = ctx.project.path(layout::INFERENCE);
     let started = Instant::now();

@@ -10,7 +10,7 @@ use super::{Ctx, Outcome};
 use crate::color;
 use crate::grade::lut_fit::LutFitParams;
 use crate::grade::{self, Cdl, Lut3d, Matrix3, RootPoly, Samples, cube};
-use crate::media::{self, Image, Sequence};
+use crate::media::{self, Image};
 use crate::project::{Project, layout};
 use anyhow::Context;
 use serde_json::json;
@@ -246,15 +246,8 @@ fn render_sequence(
     kind: GradeKind,
     spec: &OutputSpec,
 ) -> anyhow::Result<Vec<PathBuf>> {
-    let seq = Sequence::discover(&ctx.project.path(&ctx.config.source.pattern))
-        .with_context(|| format!("config key source.pattern '{}'", ctx.config.source.pattern))?;
+    let (seq, frames) = ctx.source_frames()?;
     let assume = assumed_colorspace("source.colorspace", &ctx.config.source.colorspace)?;
-    let frames: Vec<i64> = seq
-        .frames
-        .iter()
-        .copied()
-        .filter(|f| ctx.frames.is_none_or(|r| r.contains(*f)))
-        .collect();
     let dir = ctx.project.path(layout::MATCHGRADE);
     let t0 = Instant::now();
     let mut written = Vec::new();
