@@ -5,6 +5,8 @@
 //! same through the real `tinct note` command, with fewer entries per process since each one
 //! starts a full binary.
 
+mod cli_support;
+
 use std::path::Path;
 use std::process::{Child, Command};
 use tinct::journal::{Entry, Journal, Kind};
@@ -86,20 +88,8 @@ fn eight_processes_times_fifty_entries() {
 
 #[test]
 fn eight_tinct_note_processes_at_once() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = cli_support::init_project(&[]);
     let tinct = env!("CARGO_BIN_EXE_tinct");
-    let init = Command::new(tinct)
-        .args([
-            "init",
-            dir.path().to_str().unwrap(),
-            "--source",
-            "s.%04d.exr",
-            "--reference",
-            "r.%04d.exr",
-        ])
-        .output()
-        .unwrap();
-    assert!(init.status.success());
     let journal = dir.path().join("notes/experiments.md");
     let template = std::fs::read_to_string(&journal).unwrap();
     let per_writer = 6;
@@ -108,21 +98,12 @@ fn eight_tinct_note_processes_at_once() {
             let root = dir.path().to_path_buf();
             std::thread::spawn(move || {
                 for i in 0..per_writer {
-                    let out = Command::new(tinct)
-                        .args([
-                            "note",
-                            "-p",
-                            root.to_str().unwrap(),
-                            "--kind",
-                            "qc-pass",
-                            &format!("writer {w} entry {i}"),
-                        ])
-                        .output()
-                        .unwrap();
-                    assert!(
-                        out.status.success(),
-                        "{}",
-                        String::from_utf8_lossy(&out.stderr)
+                    cli_support::succeeded(
+                        Command::new(tinct)
+                            .args(["note", "-p", root.to_str().unwrap()])
+                            .args(["--kind", "qc-pass", &format!("writer {w} entry {i}")])
+                            .output()
+                            .unwrap(),
                     );
                 }
             })

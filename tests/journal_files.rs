@@ -1,43 +1,27 @@
 //! Appending to journals people edited by hand: CRLF line ends, no final newline, prose and
 //! headings of their own. What was there is kept byte for byte; the new entry parses back.
 
+mod cli_support;
+
+use cli_support::{init_project, succeeded};
 use std::path::Path;
 use std::process::Command;
 
 fn project_with_journal(content: &[u8]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_tinct"))
-        .args([
-            "init",
-            dir.path().to_str().unwrap(),
-            "--source",
-            "s.%04d.exr",
-            "--reference",
-            "r.%04d.exr",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dir = init_project(&[]);
     std::fs::write(dir.path().join("notes/experiments.md"), content).unwrap();
     dir
 }
 
 fn note(root: &Path, args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tinct"))
-        .arg("note")
-        .arg("-p")
-        .arg(root)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeded(
+        Command::new(env!("CARGO_BIN_EXE_tinct"))
+            .arg("note")
+            .arg("-p")
+            .arg(root)
+            .args(args)
+            .output()
+            .unwrap(),
     );
 }
 

@@ -1,5 +1,7 @@
 //! Invalid `tinct.toml` files and `--set` overrides: the error names file, line, column and key.
 
+mod cli_support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -96,24 +98,8 @@ fn nested_table_of_the_wrong_type() {
 
 #[test]
 fn cli_reports_unknown_set_key_and_exits_non_zero() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = cli_support::init_project(&[]);
     let tinct = env!("CARGO_BIN_EXE_tinct");
-    let ok = Command::new(tinct)
-        .args([
-            "init",
-            dir.path().to_str().unwrap(),
-            "--source",
-            "s.%04d.exr",
-            "--reference",
-            "r.%04d.exr",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
     let out = Command::new(tinct)
         .args([
             "status",

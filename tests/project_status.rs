@@ -1,6 +1,8 @@
 //! `tinct init` + `tinct status`: patterns stored relative to the project, frames counted on
 //! disk with their gaps, last runs read from `runs/*/job.json`.
 
+mod cli_support;
+
 use std::process::Command;
 
 #[test]
@@ -31,11 +33,7 @@ fn status_reports_sequences_sop_and_runs() {
         .args(["--reference-offset", "-6"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli_support::succeeded(out);
     let root = tmp.path().join("reel2");
     let p = tinct::project::Project::load(&root).unwrap();
     assert_eq!(

@@ -1,6 +1,9 @@
 //! The SOP checklist through the CLI: gating, resuming where the operator left off, the journal
 //! entries that decisions leave, and a project SOP edited while the project is in progress.
 
+mod cli_support;
+
+use cli_support::init_project;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -28,26 +31,7 @@ fn sop_json(root: &Path) -> serde_json::Value {
 }
 
 fn new_project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_tinct"))
-        .args([
-            "init",
-            dir.path().to_str().unwrap(),
-            "--source",
-            "s.%04d.exr",
-            "--reference",
-            "r.%04d.exr",
-            "--reference-offset",
-            "-2",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir
+    init_project(&["--reference-offset", "-2"])
 }
 
 #[test]
