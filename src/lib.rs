@@ -1,20 +1,12 @@
-//! tinct: ML-assisted chroma recovery for faded and black-and-white film scans.
-//!
-//! The folder layout is the architecture (see `DESIGN.md`): every module owns one concept, stages
-//! never touch the terminal, and the console (`tui`) is a view over files the other modules write.
+//! tinct: ML-assisted chroma recovery for faded and black-and-white film scans — the app (CLI
+//! and console). It links no libtorch: everything it does goes through `tinct-core`, and torch
+//! stages run in the `tinct-worker` binary that the jobs module starts.
 
 pub mod bench;
 pub mod cli;
-pub mod color;
-pub mod demo;
-pub mod fsx;
-pub mod grade;
-pub mod jobs;
-pub mod journal;
-pub mod media;
-pub mod ml;
-pub mod project;
-pub mod sop;
-pub mod stages;
-pub mod telemetry;
 pub mod tui;
+
+// The library the app is a view over, under the names the app and its tests have always used.
+pub use tinct_core::{
+    color, demo, fsx, grade, jobs, journal, media, ops, project, sop, stages, telemetry,
+};

@@ -5,7 +5,7 @@ mod fixture;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tinct::tui::app::{Effect, Overlay, View};
-use tinct::tui::data::{JobState, NoteKind, StepStatus};
+use tinct::tui::data::{JobState, Kind, StepStatus};
 use tinct::tui::event::Event;
 
 fn key(c: KeyCode) -> Event {
@@ -117,7 +117,7 @@ fn a_decision_step_asks_for_a_multi_line_note_and_checks_the_step() {
         vec![Effect::Note {
             stage: Some("dataset".into()),
             step: Some("colorspaces".into()),
-            kind: NoteKind::Decision,
+            kind: Kind::Decision,
             text: "Cineon log\nref 709q".into(),
             check: true
         }]
@@ -148,7 +148,7 @@ fn qc_answers_toggle_between_pass_and_fail_and_empty_notes_are_refused() {
         matches!(
             &fx[..],
             [Effect::Note {
-                kind: NoteKind::QcFail,
+                kind: Kind::QcFail,
                 check: true,
                 ..
             }]

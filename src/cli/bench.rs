@@ -35,6 +35,9 @@ pub fn run(cmd: Commands, _g: &Global) -> anyhow::Result<u8> {
         footage,
         quick,
     } = cmd;
+    if let Bench::Ml = name {
+        return bench_ml_in_worker(footage, quick);
+    }
     let opts = crate::bench::BenchOpts {
         footage: crate::bench::footage_dir(footage)?,
         quick,
@@ -42,10 +45,24 @@ pub fn run(cmd: Commands, _g: &Global) -> anyhow::Result<u8> {
     match name {
         Bench::Io => crate::bench::io::run(&opts)?,
         Bench::Align => crate::bench::align::run(&opts)?,
-        Bench::Ml => crate::bench::ml::run(&opts)?,
+        Bench::Ml => unreachable!("handled above"),
         Bench::Grade => crate::bench::grade::run(&opts)?,
         Bench::Jobs => crate::bench::jobs::run(&opts)?,
         Bench::Console => crate::bench::console::run(&opts)?,
     }
     Ok(0)
+}
+
+/// `bench ml` measures torch, so it runs in `tinct-worker` (this binary links no libtorch).
+fn bench_ml_in_worker(footage: Option<std::path::PathBuf>, quick: bool) -> anyhow::Result<u8> {
+    let mut command = std::process::Command::new(crate::jobs::torch_worker_exe()?);
+    command.arg("bench-ml");
+    if quick {
+        command.arg("--quick");
+    }
+    if let Some(f) = footage {
+        command.arg("--footage").arg(f);
+    }
+    let status = command.status()?;
+    Ok(status.code().unwrap_or(1).clamp(0, 255) as u8)
 }

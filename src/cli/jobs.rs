@@ -29,6 +29,10 @@ pub enum Commands {
         /// Redo outputs that already exist.
         #[arg(long)]
         force: bool,
+        /// For `curate`: take the frames and validation frames of `suggested.toml` (what
+        /// `tinct run suggest` proposed, as the operator edited it).
+        #[arg(long)]
+        from_suggested: bool,
     },
     /// List jobs (state `lost` = its process died without recording an end).
     Jobs {
@@ -61,16 +65,26 @@ pub enum Commands {
 
 pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
     match cmd {
-        Commands::Worker { run_dir } => worker::worker_main(&run_dir),
+        Commands::Worker { run_dir } => worker::worker_main(&run_dir, crate::stages::Stage::run),
         Commands::Run {
             stage,
             detach,
             frames,
             force,
+            from_suggested,
         } => {
-            let project = crate::project::open(g.project.as_deref(), &g.set)?;
+            let mut sets = g.set.clone();
+            if from_suggested {
+                anyhow::ensure!(
+                    stage == "curate",
+                    "--from-suggested is for `tinct run curate`"
+                );
+                let root = crate::project::resolve_root(g.project.as_deref())?;
+                sets.extend(crate::stages::curate::suggested_overrides(&root)?);
+            }
+            let project = crate::project::open(g.project.as_deref(), &sets)?;
             let mut request = JobRequest::new(stage.parse()?);
-            request.sets = g.set.clone();
+            request.sets = sets;
             request.frames = frames;
             request.force = force;
             request.argv = std::env::args().collect();
@@ -147,9 +161,21 @@ fn start(run_dir: &Path, detach: bool) -> anyhow::Result<u8> {
         Start::Beginning,
         move |e| tx.send(e).is_ok(),
     )?;
+    // A torch stage runs in a `tinct-worker` child (this binary links no libtorch); the others
+    // run here, on a thread, while this one prints their progress.
     let runner = {
         let run_dir = run_dir.to_path_buf();
-        std::thread::spawn(move || worker::execute(&run_dir, cancel, false))
+        let torch = matches!(
+            jobs::record::read(&run_dir)?.stage.parse(),
+            Ok(jobs::JobTarget::Builtin(s)) if s.needs_torch()
+        );
+        std::thread::spawn(move || {
+            if torch {
+                jobs::run_worker_attached(&run_dir)
+            } else {
+                worker::execute(&run_dir, cancel, false, crate::stages::Stage::run)
+            }
+        })
     };
     while !runner.is_finished() {
         if let Ok(event) = rx.recv_timeout(Duration::from_millis(250)) {

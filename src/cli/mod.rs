@@ -8,6 +8,7 @@ mod jobs;
 mod media;
 mod project;
 mod qc;
+mod version;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -70,7 +71,7 @@ pub fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     if cli.version {
-        println!("{}", crate::ml::device::version_text());
+        println!("{}", version::text());
         return ExitCode::SUCCESS;
     }
     let g = cli.global.clone();

@@ -1,10 +1,11 @@
 //! `tinct init|status|sop|note|journal`: the project, its SOP checklist and its journal.
 
 use super::Global;
-use crate::journal::{Entry, Journal, Kind};
+use crate::journal::{Journal, Kind};
+use crate::ops::{self, Verdict};
 use crate::project::{self, Project, status::StatusReport};
 use crate::sop::{Checklist, ChecklistReport, Status, Step, StepKind};
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Subcommand;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -229,7 +230,7 @@ fn next_text(r: &ChecklistReport) -> String {
 // sop
 
 fn sop(p: &Project, json: bool, action: Option<SopAction>) -> anyhow::Result<u8> {
-    let mut c = Checklist::open(p)?;
+    let c = Checklist::open(p)?;
     match action {
         None => {
             if json {
@@ -246,29 +247,20 @@ fn sop(p: &Project, json: bool, action: Option<SopAction>) -> anyhow::Result<u8>
             print_step_text(s, &c.status(&step)?);
         }
         Some(SopAction::Check { step, note }) => {
-            let s = c.check(&step, note.as_deref())?.clone();
-            c.save()?;
-            let kind = match s.kind {
-                StepKind::Qc => Kind::QcPass,
-                StepKind::Decision => Kind::Decision,
-                StepKind::Check | StepKind::Action => Kind::Note,
-            };
-            journal_step(p, &c, &s, kind, note.as_deref())?;
-            println!("done: {} — {}", s.id, s.title);
-            print_next(&c);
+            drop(c);
+            let a = ops::answer_step(p, &step, Verdict::Done, note.as_deref(), None)?;
+            println!("done: {} — {}", a.step.id, a.step.title);
+            print_next(&Checklist::open(p)?);
         }
         Some(SopAction::Fail { step, note }) => {
-            let s = c.fail(&step, &note)?.clone();
-            c.save()?;
-            journal_step(p, &c, &s, Kind::QcFail, Some(&note))?;
+            let a = ops::answer_step(p, &step, Verdict::Failed, Some(&note), None)?;
             println!(
                 "failed: {} — {} (it stays open; fix and check it again)",
-                s.id, s.title
+                a.step.id, a.step.title
             );
         }
         Some(SopAction::Undo { step, cascade }) => {
-            let reopened = c.undo(&step, cascade)?;
-            c.save()?;
+            let reopened = ops::undo_step(p, &step, cascade)?;
             println!("reopened: {}", reopened.join(", "));
         }
     }
@@ -277,25 +269,6 @@ fn sop(p: &Project, json: bool, action: Option<SopAction>) -> anyhow::Result<u8>
 
 /// Record a ticked step in the journal: decisions and qc results always, plain checks only when
 /// they carry a note.
-fn journal_step(
-    p: &Project,
-    c: &Checklist,
-    step: &Step,
-    kind: Kind,
-    note: Option<&str>,
-) -> anyhow::Result<()> {
-    let note = note.map(str::trim).unwrap_or("");
-    let text = match (kind, note.is_empty()) {
-        (Kind::Note, true) => return Ok(()),
-        (_, true) => step.title.clone(),
-        (_, false) => note.to_string(),
-    };
-    let stage = c.sop.step(&step.id).map(|(st, _)| st.id.clone());
-    let entry = Entry::new(kind, text).at(stage.as_deref(), Some(&step.id));
-    Journal::open(p.journal_path()).append(&entry)?;
-    Ok(())
-}
-
 fn print_checklist(c: &Checklist) {
     let (done, total) = c.progress();
     println!(
@@ -428,48 +401,15 @@ fn note(
     } else {
         text.to_string()
     };
-    let text = text.trim_end();
-    if text.trim().is_empty() {
-        bail!("the note is empty");
-    }
-    let stage = resolve_stage(p, stage, step.as_deref())?;
-    let mut entry = Entry::new(kind, text).at(stage.as_deref(), step.as_deref());
-    entry.run_id = run;
-    Journal::open(p.journal_path()).append(&entry)?;
+    crate::ops::note(
+        p,
+        stage.as_deref(),
+        step.as_deref(),
+        kind,
+        run.as_deref(),
+        &text,
+    )?;
     Ok(0)
-}
-
-/// Check `--stage`/`--step` against the project's SOP and fill in the stage of a step.
-fn resolve_stage(
-    p: &Project,
-    stage: Option<String>,
-    step: Option<&str>,
-) -> anyhow::Result<Option<String>> {
-    if stage.is_none() && step.is_none() {
-        return Ok(None);
-    }
-    let c = Checklist::open(p)?;
-    if let Some(st) = &stage
-        && !c.sop.stages.iter().any(|s| &s.id == st)
-    {
-        let ids: Vec<&str> = c.sop.stages.iter().map(|s| s.id.as_str()).collect();
-        bail!("no stage `{st}` in the SOP (stages: {})", ids.join(", "));
-    }
-    match step {
-        Some(id) => {
-            let (owner, _) = c
-                .sop
-                .step(id)
-                .ok_or_else(|| crate::sop::SopError::UnknownStep(id.to_string()))?;
-            if let Some(st) = &stage
-                && st != &owner.id
-            {
-                bail!("step `{id}` belongs to stage `{}`, not `{st}`", owner.id);
-            }
-            Ok(Some(owner.id.clone()))
-        }
-        None => Ok(stage),
-    }
 }
 
 fn journal(p: &Project, json: bool) -> anyhow::Result<u8> {

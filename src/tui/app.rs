@@ -3,7 +3,7 @@
 //! results come back as events. Tests drive this directly.
 
 use super::data::{
-    JobState, JobView, JournalEntryView, NoteKind, Picture, RunMetrics, StageView, StepKind,
+    JobState, JobView, JournalEntryView, Kind, Picture, RunMetrics, StageView, StepKind,
     StepStatus, StepView,
 };
 use super::event::Event;
@@ -49,7 +49,7 @@ impl View {
 pub struct NoteDraft {
     pub stage: Option<String>,
     pub step: Option<String>,
-    pub kind: NoteKind,
+    pub kind: Kind,
     pub prompt: String,
     pub text: TextArea,
     /// Check the step once the note is written (answers to steps do; free notes don't).
@@ -74,7 +74,7 @@ pub enum Effect {
     Note {
         stage: Option<String>,
         step: Option<String>,
-        kind: NoteKind,
+        kind: Kind,
         text: String,
         check: bool,
     },
@@ -382,11 +382,11 @@ impl App {
                 self.overlay = Some(Overlay::Note(d));
                 return vec![Effect::OpenEditor(String::new())];
             }
-            KeyCode::Tab if matches!(d.kind, NoteKind::QcPass | NoteKind::QcFail) => {
-                d.kind = if d.kind == NoteKind::QcPass {
-                    NoteKind::QcFail
+            KeyCode::Tab if matches!(d.kind, Kind::QcPass | Kind::QcFail) => {
+                d.kind = if d.kind == Kind::QcPass {
+                    Kind::QcFail
                 } else {
-                    NoteKind::QcPass
+                    Kind::QcPass
                 };
             }
             _ => {
@@ -491,7 +491,7 @@ impl App {
                 self.overlay = Some(Overlay::Note(NoteDraft {
                     stage,
                     step,
-                    kind: NoteKind::Note,
+                    kind: Kind::Note,
                     prompt: "Note for the journal".into(),
                     text: TextArea::new(),
                     checks_step: false,
@@ -597,13 +597,10 @@ impl App {
             }
             kind => {
                 let (k, prompt) = match kind {
-                    StepKind::Qc => (
-                        NoteKind::QcPass,
-                        "QC result (Tab: pass/fail) and what you saw",
-                    ),
-                    StepKind::Decision => (NoteKind::Decision, "Your decision and why"),
+                    StepKind::Qc => (Kind::QcPass, "QC result (Tab: pass/fail) and what you saw"),
+                    StepKind::Decision => (Kind::Decision, "Your decision and why"),
                     _ => (
-                        NoteKind::Note,
+                        Kind::Note,
                         "Confirm: what did you check? (note for the journal)",
                     ),
                 };

@@ -159,25 +159,10 @@ impl std::fmt::Debug for PictureImage {
     }
 }
 
-/// How an operator answer lands in the journal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NoteKind {
-    Note,
-    Decision,
-    QcPass,
-    QcFail,
-}
-
-impl NoteKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            NoteKind::Note => "note",
-            NoteKind::Decision => "decision",
-            NoteKind::QcPass => "qc-pass",
-            NoteKind::QcFail => "qc-fail",
-        }
-    }
-}
+/// How an operator answer lands in the journal: the journal's own kinds.
+pub use crate::journal::Kind;
+/// What an answer says about a step: the SOP's own verdicts.
+pub use crate::sop::Verdict;
 
 /// Everything the console reads and does, behind one seam.
 pub trait Source: Send + Sync {
@@ -196,19 +181,23 @@ pub trait Source: Send + Sync {
     /// The newest contact sheet of a run, if any.
     fn latest_picture(&self, run: &str) -> Option<PathBuf>;
 
-    /// Start `stage` as a detached job with `--set` overrides; returns the job id.
-    fn launch(&self, stage: &str, overrides: &[String]) -> anyhow::Result<String>;
-    /// Tick a step (an action step once its job succeeded).
-    fn check_step(&self, step: &str) -> anyhow::Result<()>;
-    /// Answer a check/qc/decision step: tick it (or, `fail`, record a failed QC) with the
-    /// operator's note, which lands in the journal.
-    fn answer_step(&self, step: &str, fail: bool, note: &str) -> anyhow::Result<()>;
+    /// Start `stage` as a detached job with `--set` overrides, launched from `step` (which the
+    /// worker checks when the job succeeds); returns the job id.
+    fn launch(
+        &self,
+        stage: &str,
+        overrides: &[String],
+        step: Option<&str>,
+    ) -> anyhow::Result<String>;
+    /// Answer a step with the operator's note: one checklist change and one journal entry
+    /// (`ops::answer_step`). Returns a line for the status bar.
+    fn answer_step(&self, step: &str, verdict: Verdict, note: &str) -> anyhow::Result<String>;
     fn undo_step(&self, step: &str) -> anyhow::Result<()>;
     fn note(
         &self,
         stage: Option<&str>,
         step: Option<&str>,
-        kind: NoteKind,
+        kind: Kind,
         text: &str,
     ) -> anyhow::Result<()>;
     fn cancel(&self, job: &str) -> anyhow::Result<()>;

@@ -9,6 +9,7 @@
 pub mod app;
 pub mod data;
 pub mod editor;
+pub mod effects;
 pub mod event;
 pub mod form;
 pub mod graphics;

@@ -109,8 +109,6 @@ struct Runs {
     jobs: Vec<JobView>,
     /// metrics.jsonl: bytes and lines already read.
     offsets: HashMap<String, (u64, usize)>,
-    /// Jobs launched from an action step: check the step once the job succeeds.
-    pending_checks: Arc<Mutex<HashMap<String, (String, String)>>>,
     /// The contact sheet asked for (path, mtime, cells), so it is decoded and encoded again
     /// only when the file or its area on screen changes.
     picture: Option<(PathBuf, SystemTime, Rect)>,
@@ -367,84 +365,14 @@ impl<W: Write> Loop<'_, W> {
     }
 
     fn effect(&mut self, fx: Effect) {
-        let done = |r: anyhow::Result<String>| Event::Done(r.map_err(|e| format!("{e:#}")));
         match fx {
-            Effect::Launch {
-                stage,
-                step,
-                overrides,
-            } => {
-                let pending = self.runs.pending_checks.clone();
-                self.send_later(move |s| {
-                    let r = s.launch(&stage, &overrides);
-                    let mut events = Vec::new();
-                    if let Ok(id) = &r {
-                        if let Some(step) = &step {
-                            pending
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .insert(id.clone(), (stage.clone(), step.clone()));
-                        }
-                        let set = if overrides.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" with --set {}", overrides.join(" --set "))
-                        };
-                        let _ = s.note(
-                            Some(&stage),
-                            step.as_deref(),
-                            super::data::NoteKind::Note,
-                            &format!("launched {stage} as job {id}{set}"),
-                        );
-                        events.push(Event::FileChanged(FileKind::Journal));
-                        events.push(Event::FileChanged(FileKind::Run(id.clone())));
-                    }
-                    events.push(done(r.map(|id| {
-                        format!(
-                            "launched {stage} as job {id} (it runs on its own; q leaves it running)"
-                        )
-                    })));
-                    events
-                });
+            Effect::Launch { .. }
+            | Effect::Note { .. }
+            | Effect::UndoStep(_)
+            | Effect::Cancel(_)
+            | Effect::Resume(_) => {
+                self.send_later(move |s| super::effects::run(s, fx).unwrap_or_default());
             }
-            Effect::Note {
-                stage,
-                step,
-                kind,
-                text,
-                check,
-            } => self.send_later(move |s| {
-                let r = s
-                    .note(stage.as_deref(), step.as_deref(), kind, &text)
-                    .and_then(|_| match (&step, check) {
-                        (Some(st), true) => s.check_step(st).map(|_| {
-                            format!("{} written to the journal; step {st} checked", kind.name())
-                        }),
-                        _ => Ok(format!("{} written to the journal", kind.name())),
-                    });
-                vec![
-                    done(r),
-                    Event::FileChanged(FileKind::Journal),
-                    Event::FileChanged(FileKind::Sop),
-                ]
-            }),
-            Effect::UndoStep(step) => self.send_later(move |s| {
-                vec![
-                    done(s.undo_step(&step).map(|_| format!("step {step} reopened"))),
-                    Event::FileChanged(FileKind::Sop),
-                ]
-            }),
-            Effect::Cancel(id) => self.send_later(move |s| {
-                vec![done(
-                    s.cancel(&id).map(|_| format!("job {id}: cancel requested")),
-                )]
-            }),
-            Effect::Resume(id) => self.send_later(move |s| {
-                vec![done(
-                    s.resume(&id)
-                        .map(|new| format!("job {id} resumed as {new}")),
-                )]
-            }),
             Effect::Attach(id) => {
                 self.send_log(&id);
                 self.refresh_picture();
@@ -624,24 +552,10 @@ impl<W: Write> Loop<'_, W> {
                         .collect();
                 }
                 self.app.handle(Event::JobUpdate(self.runs.jobs.clone()));
-                if job.state == data::JobState::Succeeded
-                    && let Some((stage, step)) = self
-                        .runs
-                        .pending_checks
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .remove(&job.id)
-                {
-                    let jid = job.id.clone();
-                    self.send_later(move |s| {
-                        let r = s
-                            .check_step(&step)
-                            .map(|_| format!("job {jid} ({stage}) succeeded; step {step} checked"));
-                        vec![
-                            Event::Done(r.map_err(|e| format!("{e:#}"))),
-                            Event::FileChanged(FileKind::Sop),
-                        ]
-                    });
+                if job.state.is_final() {
+                    // The worker checked the job's step (if any) itself; show the new tick.
+                    self.reload(FileKind::Sop);
+                    self.reload(FileKind::Journal);
                 }
             }
         }

@@ -1,34 +1,26 @@
 //! The real [`Source`]: a project on disk. Reads the files the other modules write (the run
-//! directories, the journal, the SOP state) and acts through the same public interfaces an
-//! operator uses from the shell (`tinct run STAGE --detach`, `tinct cancel`, `tinct resume`,
-//! `tinct sop check|undo`), so the console and the CLI can never disagree about what a launch
-//! or a check means. Journal entries are appended through the journal module (locked appends).
+//! directories, the journal, the SOP state) and acts through the operations API (`crate::ops`),
+//! the same calls the CLI makes, so the console and the CLI can never disagree about what a
+//! launch, a check or a failed QC means. No `tinct` subprocess, no parsing of its output.
 
-use super::data::{self, JobView, JournalEntryView, NoteKind, Source, StageView};
+use super::data::{self, JobView, JournalEntryView, Kind, Source, StageView, Verdict};
+use crate::ops;
 use crate::project::Project;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::RwLock;
 
 pub struct ProjectSource {
     root: PathBuf,
     /// Re-read when `tinct.toml` changes on disk.
     project: RwLock<Project>,
-    /// The `tinct` binary used for launches and SOP changes (this executable by default).
-    pub exe: PathBuf,
 }
 
 impl ProjectSource {
     pub fn new(project: Project) -> ProjectSource {
-        let exe = std::env::var_os("TINCT_EXE")
-            .map(PathBuf::from)
-            .or_else(|| std::env::current_exe().ok())
-            .unwrap_or_else(|| PathBuf::from("tinct"));
         ProjectSource {
             root: project.root.clone(),
             project: RwLock::new(project),
-            exe,
         }
     }
 
@@ -37,28 +29,6 @@ impl ProjectSource {
             .read()
             .map(|p| p.clone())
             .unwrap_or_else(|e| e.into_inner().clone())
-    }
-
-    /// Run `tinct -p ROOT ARGS…`, returning its stdout; its stderr becomes the error.
-    fn tinct(&self, args: &[&str]) -> anyhow::Result<String> {
-        let out = Command::new(&self.exe)
-            .arg("-p")
-            .arg(&self.root)
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .with_context(|| format!("cannot run {}", self.exe.display()))?;
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        if !out.status.success() {
-            let err = String::from_utf8_lossy(&out.stderr);
-            let first = err
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("failed")
-                .trim();
-            anyhow::bail!("tinct {}: {first}", args.join(" "));
-        }
-        Ok(stdout)
     }
 
     fn run_dir(&self, id: &str) -> PathBuf {
@@ -161,67 +131,52 @@ impl Source for ProjectSource {
             .map(|e| e.path())
     }
 
-    fn launch(&self, stage: &str, overrides: &[String]) -> anyhow::Result<String> {
-        let mut args = vec!["run", stage, "--detach"];
-        for o in overrides {
-            args.push("--set");
-            args.push(o);
-        }
-        let out = self.tinct(&args)?;
-        // The job id is the last line of `tinct run --detach` (issue 7's contract).
-        out.lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .map(|l| l.trim().to_string())
-            .context("tinct run --detach printed no job id")
+    fn launch(
+        &self,
+        stage: &str,
+        overrides: &[String],
+        step: Option<&str>,
+    ) -> anyhow::Result<String> {
+        let launch = ops::Launch {
+            stage: stage.to_string(),
+            sets: overrides.to_vec(),
+            step: step.map(str::to_string),
+            ..Default::default()
+        };
+        ops::launch(&self.root, &launch)
     }
 
-    fn check_step(&self, step: &str) -> anyhow::Result<()> {
-        self.tinct(&["sop", "check", step]).map(drop)
-    }
-
-    fn answer_step(&self, step: &str, fail: bool, note: &str) -> anyhow::Result<()> {
-        self.tinct(&[
-            "sop",
-            if fail { "fail" } else { "check" },
-            step,
-            "--note",
-            note,
-        ])
-        .map(drop)
+    fn answer_step(&self, step: &str, verdict: Verdict, note: &str) -> anyhow::Result<String> {
+        let a = ops::answer_step(&self.project(), step, verdict, Some(note), None)?;
+        let what = match (a.verdict, a.journaled) {
+            (Verdict::Failed, _) => "failed (it stays open; fix and answer it again)",
+            (Verdict::Done, Some(Kind::QcPass)) => "passed",
+            (Verdict::Done, Some(Kind::Decision)) => "decided",
+            (Verdict::Done, _) => "checked",
+        };
+        Ok(format!("step {step} {what}; the note is in the journal"))
     }
 
     fn undo_step(&self, step: &str) -> anyhow::Result<()> {
-        self.tinct(&["sop", "undo", step]).map(drop)
+        ops::undo_step(&self.project(), step, false).map(drop)
     }
 
     fn note(
         &self,
         stage: Option<&str>,
         step: Option<&str>,
-        kind: NoteKind,
+        kind: Kind,
         text: &str,
     ) -> anyhow::Result<()> {
-        use crate::journal::{Entry, Journal, Kind};
-        let kind = Kind::from_id(kind.name()).unwrap_or(Kind::Note);
-        Journal::open(self.project().journal_path())
-            .append(&Entry::new(kind, text).at(stage, step))?;
-        Ok(())
+        ops::note(&self.project(), stage, step, kind, None, text)
     }
 
     fn cancel(&self, job: &str) -> anyhow::Result<()> {
-        self.tinct(&["cancel", job]).map(drop)
+        ops::cancel(&self.root, job, None).map(drop)
     }
 
     fn resume(&self, job: &str) -> anyhow::Result<String> {
-        let out = self.tinct(&["resume", job])?;
-        Ok(out
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or(job)
-            .trim()
-            .to_string())
+        ops::resume(&self.root, job, &[])
     }
 }
 

@@ -3,13 +3,15 @@
 use super::super::app::App;
 use super::super::theme::Role;
 use super::block;
+use super::wrap::wrap;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let th = &app.theme;
+    let width = area.width.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
     let end = app.journal.len().saturating_sub(app.journal_scroll);
     for e in &app.journal[..end] {
@@ -24,8 +26,12 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             Span::styled(format!("{} ", e.kind), th.style(role)),
             Span::styled(e.context.clone(), th.style(Role::Dim)),
         ]));
+        // The heading row may be wider than the pane: it is clipped, not wrapped, so every
+        // entry's first row stays one row.
         for l in e.text.lines() {
-            lines.push(Line::styled(format!("  {l}"), th.style(Role::Text)));
+            for row in wrap(l, width, "  ") {
+                lines.push(Line::styled(row, th.style(Role::Text)));
+            }
         }
     }
     if lines.is_empty() {
@@ -34,6 +40,8 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             th.style(Role::Dim),
         ));
     }
+    // Rows are wrapped above, so the count is what the pane shows: the newest entry ends on
+    // the last row.
     let h = area.height.saturating_sub(2) as usize;
     let scroll = lines.len().saturating_sub(h);
     let title = format!(
@@ -42,8 +50,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     );
     f.render_widget(
         Paragraph::new(lines)
-            .scroll((scroll as u16, 0))
-            .wrap(Wrap { trim: false })
+            .scroll((scroll.min(u16::MAX as usize) as u16, 0))
             .block(block(app, title)),
         area,
     );

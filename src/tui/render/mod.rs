@@ -12,6 +12,7 @@ pub mod picture;
 mod status;
 mod step;
 mod telemetry;
+pub mod wrap;
 
 use super::app::{App, Overlay, View};
 use super::theme::Role;

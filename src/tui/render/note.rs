@@ -1,7 +1,7 @@
 //! The note / decision / QC editor overlay (multi-line); long notes go to `$EDITOR`.
 
 use super::super::app::{App, NoteDraft};
-use super::super::data::NoteKind;
+use super::super::data::Kind;
 use super::super::theme::Role;
 use super::{block, centered, clear};
 use ratatui::Frame;
@@ -14,8 +14,8 @@ pub fn draw(f: &mut Frame, app: &App, d: &NoteDraft, area: Rect) {
     let r = centered(area, 76, 14.min(area.height));
     clear(f, r);
     let mut head = vec![Span::styled(d.prompt.clone(), th.style(Role::StageTitle))];
-    if matches!(d.kind, NoteKind::QcPass | NoteKind::QcFail) {
-        let role = if d.kind == NoteKind::QcPass {
+    if matches!(d.kind, Kind::QcPass | Kind::QcFail) {
+        let role = if d.kind == Kind::QcPass {
             Role::JobSucceeded
         } else {
             Role::JobFailed
@@ -23,7 +23,7 @@ pub fn draw(f: &mut Frame, app: &App, d: &NoteDraft, area: Rect) {
         head.push(Span::styled(
             format!(
                 "  [{}]",
-                if d.kind == NoteKind::QcPass {
+                if d.kind == Kind::QcPass {
                     "PASS"
                 } else {
                     "FAIL"
@@ -44,7 +44,7 @@ pub fn draw(f: &mut Frame, app: &App, d: &NoteDraft, area: Rect) {
     let scroll = (text_top + d.text.row + 1).saturating_sub(inner_h);
     let title = format!(
         " {} · Ctrl-s save · Ctrl-e $EDITOR · Esc discard ",
-        d.kind.name()
+        d.kind.id()
     );
     f.render_widget(
         Paragraph::new(lines)

@@ -1,0 +1,57 @@
+//! `tinct bench`: speed and accuracy measurements against named peers, run side by side in the
+//! same process invocation so the ratio is meaningful on whatever machine runs it. The console
+//! bench lives in the app (it drives the TUI), the ml bench in `tinct-ml` (it needs torch).
+
+pub mod align;
+pub mod grade;
+pub mod io;
+pub mod jobs;
+
+use std::path::PathBuf;
+
+pub struct BenchOpts {
+    /// `../shared/footage`-style folder: `blender-cc0/*.exr`, `vtest/vtest.NNNN.jpg`.
+    pub footage: PathBuf,
+    pub quick: bool,
+}
+
+/// The footage folder: explicit, `$TINCT_FOOTAGE`, or `shared/footage` beside the checkout or
+/// beside any folder above it (the workplace keeps `shared/` next to the clones).
+pub fn footage_dir(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    let beside = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .skip(1)
+        .map(|a| a.join("shared/footage"))
+        .collect::<Vec<_>>();
+    let candidates = explicit
+        .into_iter()
+        .chain(std::env::var_os("TINCT_FOOTAGE").map(PathBuf::from))
+        .chain(beside);
+    for c in candidates {
+        if c.join("blender-cc0").is_dir() || c.join("vtest").is_dir() {
+            return Ok(c);
+        }
+    }
+    anyhow::bail!("footage folder not found: pass --footage DIR or set TINCT_FOOTAGE")
+}
+
+/// `n` frames of `footage/vtest` spread evenly over the clip, and the sequence.
+pub fn vtest_frames(
+    footage: &std::path::Path,
+    n: usize,
+) -> anyhow::Result<(crate::media::Sequence, Vec<i64>)> {
+    let seq = crate::media::Sequence::discover(&footage.join("vtest/vtest.%04d.jpg"))?;
+    let frames = seq
+        .frames
+        .iter()
+        .step_by((seq.frames.len() / n).max(1))
+        .take(n)
+        .copied()
+        .collect();
+    Ok((seq, frames))
+}
+
+/// The Python interpreter that has the peers (OpenImageIO, cv2, torch): `$TINCT_PYTHON` or python3.
+pub fn python() -> String {
+    std::env::var("TINCT_PYTHON").unwrap_or_else(|_| "python3".into())
+}

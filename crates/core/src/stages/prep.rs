@@ -1,0 +1,264 @@
+//! Stage `prep`: turn aligned pairs into the training set.
+//!
+//! For every usable pair of `pipeline/02_alignment/manifest.json` (not flagged, or flagged and
+//! accepted by the operator) it writes, into `pipeline/03_copycat_training/prep/`:
+//! * `input.NNNN.exr`: the source, RGB only, clamped to the working space's valid range;
+//! * `target.NNNN.exr`: the *luma replacement*: exactly the input's luma with the reference's
+//!   chroma (working space `ml::space`, Y'CbCr BT.709 on sRGB-encoded linear Rec.709),
+//!
+//! both float32 scene-linear Rec.709, plus `manifest.json` naming the held-out validation pairs
+//! (`curate.validation`, else `prep.validation` pairs spread evenly). Held-out pairs are never
+//! trained on.
+
+use super::{Ctx, Outcome};
+use crate::color::Colorspace;
+use crate::color::working as space;
+use crate::media::{self, Image, WriteOptions};
+use crate::project::layout;
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// One aligned pair as the alignment stage lists it (only the fields prep needs).
+struct AlignedPair {
+    frame: i64,
+    source: String,
+    reference: String,
+}
+
+/// `pipeline/03_copycat_training/prep/`.
+pub fn prep_dir(root: &Path) -> PathBuf {
+    root.join(layout::TRAINING).join("prep")
+}
+
+pub const MANIFEST: &str = "manifest.json";
+
+/// `prep/manifest.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PrepManifest {
+    /// See `color::working` (always `ycbcr709-srgb` for now).
+    pub working_space: String,
+    pub pairs: Vec<PrepPair>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PrepPair {
+    /// Source frame number.
+    pub frame: i64,
+    /// Project-relative path of the network input (the source, clamped; linear Rec.709 EXR).
+    pub input: String,
+    /// Project-relative path of the target (source luma + reference chroma; linear Rec.709 EXR).
+    pub target: String,
+    /// Held out: never trained on.
+    pub validation: bool,
+    /// [width, height].
+    pub size: [usize; 2],
+}
+
+impl PrepManifest {
+    pub fn load(path: &Path) -> anyhow::Result<PrepManifest> {
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "{}: cannot read the prepared dataset (run `tinct run prep` first)",
+                path.display()
+            )
+        })?;
+        let m: PrepManifest = serde_json::from_str(&text)
+            .with_context(|| format!("{}: bad manifest", path.display()))?;
+        anyhow::ensure!(
+            m.working_space == crate::color::working::WORKING_SPACE_ID,
+            "{}: working space '{}' is not '{}'",
+            path.display(),
+            m.working_space,
+            crate::color::working::WORKING_SPACE_ID
+        );
+        Ok(m)
+    }
+}
+
+pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
+    let root = &ctx.project.root;
+    let pairs = read_alignment(&root.join(layout::ALIGNMENT).join("manifest.json"))?;
+    anyhow::ensure!(
+        !pairs.is_empty(),
+        "no usable aligned pairs (all flagged?) in {}",
+        layout::ALIGNMENT
+    );
+    let validation = pick_validation(
+        &pairs.iter().map(|p| p.frame).collect::<Vec<_>>(),
+        &super::curate::held_out_frames(ctx),
+        ctx.config.prep.validation,
+    );
+    let out_dir = prep_dir(root);
+    let rel_dir = Path::new(layout::TRAINING).join("prep");
+    let opts = WriteOptions {
+        colorspace: Colorspace::LinearRec709,
+        half: false,
+        compression: "zip".into(),
+        bits: 32,
+    };
+    let mut manifest = PrepManifest {
+        working_space: space::WORKING_SPACE_ID.into(),
+        pairs: Vec::new(),
+    };
+    let mut outputs = Vec::new();
+    for (i, p) in pairs.iter().enumerate() {
+        if ctx.cancelled() {
+            anyhow::bail!("cancelled after {i} of {} pairs", pairs.len());
+        }
+        let input_rel = rel_dir.join(format!("input.{:04}.exr", p.frame));
+        let target_rel = rel_dir.join(format!("target.{:04}.exr", p.frame));
+        let (input_path, target_path) = (root.join(&input_rel), root.join(&target_rel));
+        let size = if !ctx.force && input_path.exists() && target_path.exists() {
+            let d = media::read(&input_path)
+                .with_context(|| format!("frame {}: reading {}", p.frame, input_path.display()))?;
+            [d.image.width, d.image.height]
+        } else {
+            let src = media::read_linear(&root.join(&p.source), None)
+                .with_context(|| format!("frame {}: source {}", p.frame, p.source))?;
+            let reference = media::read_linear(&root.join(&p.reference), None)
+                .with_context(|| format!("frame {}: reference {}", p.frame, p.reference))?;
+            let (input, target) =
+                luma_replacement(&src, &reference).with_context(|| format!("frame {}", p.frame))?;
+            media::write(&input_path, &input, &opts)?;
+            media::write(&target_path, &target, &opts)?;
+            [input.width, input.height]
+        };
+        outputs.push(input_path);
+        outputs.push(target_path);
+        manifest.pairs.push(PrepPair {
+            frame: p.frame,
+            input: input_rel.to_string_lossy().into_owned(),
+            target: target_rel.to_string_lossy().into_owned(),
+            validation: validation.contains(&p.frame),
+            size,
+        });
+        ctx.metric(serde_json::json!({ "frame": p.frame, "done": i + 1, "total": pairs.len() }))?;
+    }
+    let manifest_path = out_dir.join(MANIFEST);
+    crate::fsx::write_atomic(&manifest_path, &serde_json::to_vec_pretty(&manifest)?)?;
+    outputs.insert(0, manifest_path);
+    let n_val = manifest.pairs.iter().filter(|p| p.validation).count();
+    Ok(Outcome {
+        summary: format!(
+            "{} training pairs, {n_val} held out for validation ({:?})",
+            manifest.pairs.len() - n_val,
+            validation
+        ),
+        outputs,
+        metrics: serde_json::json!({ "train_pairs": manifest.pairs.len() - n_val, "validation_pairs": n_val }),
+    })
+}
+
+/// The network's input (the source, clamped) and target (source luma + reference chroma), both
+/// linear Rec.709 RGB.
+pub fn luma_replacement(src: &Image, reference: &Image) -> anyhow::Result<(Image, Image)> {
+    anyhow::ensure!(
+        (src.width, src.height) == (reference.width, reference.height),
+        "aligned source {}x{} and reference {}x{} differ in size",
+        src.width,
+        src.height,
+        reference.width,
+        reference.height
+    );
+    let mut input = Image::new(src.width, src.height, 3);
+    let mut target = Image::new(src.width, src.height, 3);
+    for y in 0..src.height {
+        for x in 0..src.width {
+            let s = space::clamp_ycbcr(space::rgb_to_ycbcr(src.rgb(x, y)));
+            let r = space::clamp_ycbcr(space::rgb_to_ycbcr(reference.rgb(x, y)));
+            input
+                .pixel_mut(x, y)
+                .copy_from_slice(&space::ycbcr_to_rgb(s));
+            target
+                .pixel_mut(x, y)
+                .copy_from_slice(&space::ycbcr_to_rgb([s[0], r[1], r[2]]));
+        }
+    }
+    Ok((input, target))
+}
+
+fn read_alignment(path: &Path) -> anyhow::Result<Vec<AlignedPair>> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "{}: cannot read the alignment manifest (run `tinct run align` first)",
+            path.display()
+        )
+    })?;
+    let v: Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: bad JSON", path.display()))?;
+    let pairs = v["pairs"]
+        .as_array()
+        .with_context(|| format!("{}: no 'pairs' list", path.display()))?;
+    let mut out = Vec::new();
+    for (i, p) in pairs.iter().enumerate() {
+        let field = |k: &str| -> anyhow::Result<String> {
+            p[k].as_str()
+                .map(str::to_owned)
+                .with_context(|| format!("{}: pair {i} has no '{k}'", path.display()))
+        };
+        let frame = p["frame"]
+            .as_i64()
+            .with_context(|| format!("{}: pair {i} has no 'frame'", path.display()))?;
+        let flagged = p["flagged"].as_bool().unwrap_or(false);
+        // The operator's override accepts a flagged pair: `true`, or "accept"/"accepted".
+        let accepted = match &p["override"] {
+            Value::Bool(b) => *b,
+            Value::String(s) => s.starts_with("accept"),
+            _ => false,
+        };
+        if flagged && !accepted {
+            continue;
+        }
+        out.push(AlignedPair {
+            frame,
+            source: field("source")?,
+            reference: field("reference")?,
+        });
+    }
+    Ok(out)
+}
+
+/// Held-out frames: the curated list if given, else `count` frames spread evenly (always
+/// leaving at least one pair to train on).
+pub fn pick_validation(frames: &[i64], curated: &[i64], count: usize) -> Vec<i64> {
+    if !curated.is_empty() {
+        return frames
+            .iter()
+            .copied()
+            .filter(|f| curated.contains(f))
+            .collect();
+    }
+    let k = count.min(frames.len().saturating_sub(1));
+    (0..k)
+        .map(|i| frames[((2 * i + 1) * frames.len()) / (2 * k)])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_is_spread_and_leaves_training_pairs() {
+        let frames: Vec<i64> = (0..10).collect();
+        assert_eq!(pick_validation(&frames, &[], 2), vec![2, 7]);
+        assert_eq!(pick_validation(&frames[..1], &[], 2), Vec::<i64>::new());
+        assert_eq!(pick_validation(&frames, &[3, 99], 2), vec![3]);
+    }
+
+    #[test]
+    fn target_keeps_source_luma_and_takes_reference_chroma() {
+        let src = Image::from_fn_rgb(4, 2, |x, _| [0.1 * x as f32; 3]);
+        let reference = Image::from_fn_rgb(4, 2, |x, y| [0.5, 0.1 * y as f32, 0.05 * x as f32]);
+        let (_, t) = luma_replacement(&src, &reference).unwrap();
+        for (x, y) in [(0, 0), (3, 1), (2, 0)] {
+            let ts = space::rgb_to_ycbcr(t.rgb(x, y));
+            let ss = space::rgb_to_ycbcr(src.rgb(x, y));
+            let rs = space::rgb_to_ycbcr(reference.rgb(x, y));
+            assert!((ts[0] - ss[0]).abs() < 1e-5);
+            assert!((ts[1] - rs[1]).abs() < 1e-5 && (ts[2] - rs[2]).abs() < 1e-5);
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! The chroma network: a compact U-Net that reads the source in the working space (Y'CbCr) and
+//! predicts Cb/Cr only; luma is never produced, so it can never drift.
+//!
+//! Choice (see the README): per-film colour recovery is a small-data, single-domain problem.
+//! * A learned 3D LUT (Zeng et al. 2020) is a global colour map; on a monochrome scan it
+//!   degenerates to a 1D luma→colour curve and cannot tell a grey coat from a grey sky.
+//! * An HDRNet-style bilateral grid (Gharbi et al. 2017) predicts local affine colour
+//!   transforms of the *input*, excellent for re-grading a faded print, but within a grid cell
+//!   colour is still a function of luma only, so monochrome recovery is again limited.
+//! * A U-Net (Ronneberger 2015; the structure behind Nuke's CopyCat and pix2pix colourisation)
+//!   sees texture and context over a large receptive field, so it recovers colour from
+//!   *what* is in the picture; it is what generalises best to held-out frames of the same reel.
+//!
+//! We keep the U-Net's quality and buy back the speed with one observation borrowed from the
+//! bilateral-grid work: chroma is band-limited. The full-resolution level is thin (half the
+//! base width, one conv each way) and only refines edges guided by the full-resolution luma;
+//! the heavy lifting happens at 1/2 … 1/16 resolution.
+//!
+//! The output is a residual on a *grade prior* (see [`super::prior`]): a global 3D LUT fitted
+//! in closed form on the training pairs before the first step, frozen, stored with the weights.
+//! The U-Net sees the input and the prior's chroma, and its zero-initialised head makes the
+//! untrained network exactly the global grade; training only adds what a global grade cannot
+//! know. With the identity prior the residual is on the input's own chroma.
+//!
+//! Inputs must have H and W divisible by [`ChromaNet::MULTIPLE`]; `tiles` pads for that.
+
+use super::prior;
+use crate::grade::Lut3d;
+use tch::Tensor;
+use tch::nn::{self, Module};
+
+/// Model size presets (base channel width).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelSize {
+    Small,
+    Medium,
+    Large,
+}
+
+impl ModelSize {
+    pub const ALL: [ModelSize; 3] = [ModelSize::Small, ModelSize::Medium, ModelSize::Large];
+
+    pub fn base_width(self) -> i64 {
+        match self {
+            ModelSize::Small => 16,
+            ModelSize::Medium => 32,
+            ModelSize::Large => 48,
+        }
+    }
+
+    pub fn id(self) -> &'static str {
+        match self {
+            ModelSize::Small => "small",
+            ModelSize::Medium => "medium",
+            ModelSize::Large => "large",
+        }
+    }
+
+    pub fn from_width(w: i64) -> Option<ModelSize> {
+        Self::ALL.into_iter().find(|s| s.base_width() == w)
+    }
+}
+
+impl std::str::FromStr for ModelSize {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.id() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| anyhow::anyhow!("unknown model size '{s}' (small, medium, large)"))
+    }
+}
+
+fn conv(p: nn::Path, cin: i64, cout: i64, k: i64, stride: i64) -> nn::Conv2D {
+    let cfg = nn::ConvConfig {
+        stride,
+        padding: k / 2,
+        ..Default::default()
+    };
+    nn::conv2d(p, cin, cout, k, cfg)
+}
+
+/// The network. Variable names are stable: checkpoints and the Python peer use them.
+#[derive(Debug)]
+pub struct ChromaNet {
+    pub size: ModelSize,
+    e0: nn::Conv2D,
+    e1a: nn::Conv2D,
+    e1b: nn::Conv2D,
+    e2a: nn::Conv2D,
+    e2b: nn::Conv2D,
+    e3a: nn::Conv2D,
+    e3b: nn::Conv2D,
+    bna: nn::Conv2D,
+    bnb: nn::Conv2D,
+    d3: nn::Conv2D,
+    d2: nn::Conv2D,
+    d1: nn::Conv2D,
+    d0: nn::Conv2D,
+    head: nn::Conv2D,
+    /// Frozen `[1, 2, n, n, n]` Cb/Cr table of the grade prior.
+    prior: Tensor,
+}
+
+impl ChromaNet {
+    /// H and W of the input must be multiples of this (four stride-2 levels).
+    pub const MULTIPLE: i64 = 16;
+
+    /// Input channels of the first convolution: Y', Cb, Cr and the prior's Cb, Cr.
+    const INPUTS: i64 = 5;
+
+    /// A network with the identity prior (training fits and assigns the real one).
+    pub fn new(vs: &nn::Path, size: ModelSize) -> ChromaNet {
+        Self::with_prior_nodes(vs, size, prior::IDENTITY_NODES)
+    }
+
+    /// A network whose prior table has `nodes` points per axis (loading a checkpoint).
+    pub fn with_prior_nodes(vs: &nn::Path, size: ModelSize, nodes: i64) -> ChromaNet {
+        let c = size.base_width();
+        let h = c / 2;
+        let mut table = vs.zeros_no_train(prior::VAR, &[1, 2, nodes, nodes, nodes]);
+        if nodes == prior::IDENTITY_NODES {
+            let id = prior::identity_table().to_device(table.device());
+            tch::no_grad(|| table.copy_(&id));
+        }
+        ChromaNet {
+            size,
+            prior: table,
+            e0: conv(vs / "e0", Self::INPUTS, h, 3, 1),
+            e1a: conv(vs / "e1a", h, c, 3, 2),
+            e1b: conv(vs / "e1b", c, c, 3, 1),
+            e2a: conv(vs / "e2a", c, 2 * c, 3, 2),
+            e2b: conv(vs / "e2b", 2 * c, 2 * c, 3, 1),
+            e3a: conv(vs / "e3a", 2 * c, 4 * c, 3, 2),
+            e3b: conv(vs / "e3b", 4 * c, 4 * c, 3, 1),
+            bna: conv(vs / "bna", 4 * c, 4 * c, 3, 2),
+            bnb: conv(vs / "bnb", 4 * c, 4 * c, 3, 1),
+            d3: conv(vs / "d3", 8 * c, 2 * c, 3, 1),
+            d2: conv(vs / "d2", 4 * c, c, 3, 1),
+            d1: conv(vs / "d1", 2 * c, h, 3, 1),
+            d0: conv(vs / "d0", 2 * h, h, 3, 1),
+            // Start at "no change": the head's weights begin at zero so the first prediction
+            // is the input's own chroma.
+            head: nn::conv2d(
+                vs / "head",
+                h,
+                2,
+                1,
+                nn::ConvConfig {
+                    ws_init: nn::Init::Const(0.0),
+                    ..Default::default()
+                },
+            ),
+        }
+    }
+
+    /// Replace the grade prior (before training; the LUT's size must match the table's).
+    pub fn set_prior(&mut self, lut: &Lut3d) {
+        assert_eq!(lut.size as i64, prior::nodes(&self.prior), "prior LUT size");
+        prior::assign(&mut self.prior, lut);
+    }
+
+    /// Nodes per axis of the prior table (2 = identity).
+    pub fn prior_nodes(&self) -> i64 {
+        prior::nodes(&self.prior)
+    }
+
+    /// `[N, 3, H, W]` Y'CbCr → `[N, 2, H, W]` predicted Cb/Cr.
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        let base = prior::lookup(&self.prior, x);
+        // Each level's intermediate tensors are dropped at the end of its statement, so peak
+        // memory is the skip tensors plus one level's work (this matters for 4K tiles).
+        let e0 = self.e0.forward(&Tensor::cat(&[x, &base], 1)).relu();
+        let e1 = self.e1b.forward(&self.e1a.forward(&e0).relu()).relu();
+        let e2 = self.e2b.forward(&self.e2a.forward(&e1).relu()).relu();
+        let e3 = self.e3b.forward(&self.e3a.forward(&e2).relu()).relu();
+        let b = self.bnb.forward(&self.bna.forward(&e3).relu()).relu();
+        let d = self.d3.forward(&Tensor::cat(&[up(&b, &e3), e3], 1)).relu();
+        let d = self.d2.forward(&Tensor::cat(&[up(&d, &e2), e2], 1)).relu();
+        let d = self.d1.forward(&Tensor::cat(&[up(&d, &e1), e1], 1)).relu();
+        let d = self.d0.forward(&Tensor::cat(&[up(&d, &e0), e0], 1)).relu();
+        base + self.head.forward(&d)
+    }
+}
+
+/// Bilinear ×2 upsampling to the skip tensor's size.
+fn up(x: &Tensor, like: &Tensor) -> Tensor {
+    let s = like.size();
+    x.upsample_bilinear2d([s[2], s[3]], false, None, None)
+}
+
+/// Number of trainable parameters in `vs`.
+pub fn parameter_count(vs: &nn::VarStore) -> i64 {
+    vs.trainable_variables()
+        .iter()
+        .map(|t| t.numel() as i64)
+        .sum()
+}
+
+/// Parameter count of each size, for `tinct` to print ("small 0.12 M, …").
+pub fn parameter_counts() -> Vec<(ModelSize, i64)> {
+    ModelSize::ALL
+        .into_iter()
+        .map(|s| {
+            let vs = nn::VarStore::new(tch::Device::Cpu);
+            let _ = ChromaNet::new(&vs.root(), s);
+            (s, parameter_count(&vs))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_and_identity_start() {
+        let vs = nn::VarStore::new(tch::Device::Cpu);
+        let net = ChromaNet::new(&vs.root(), ModelSize::Small);
+        let rgb = Tensor::rand([2, 3, 32, 48], (tch::Kind::Float, tch::Device::Cpu));
+        let x = crate::space::rgb_to_ycbcr_t(&rgb);
+        let y = net.forward(&x);
+        assert_eq!(y.size(), vec![2, 2, 32, 48]);
+        // Zero head and identity prior: the prediction starts as the input's chroma.
+        let diff = (y - x.narrow(1, 1, 2)).abs().max().double_value(&[]);
+        assert!(diff < 1e-5, "{diff}");
+        let counts = parameter_counts();
+        assert!(
+            counts[0].1 < counts[1].1 && counts[1].1 < counts[2].1,
+            "{counts:?}"
+        );
+    }
+}

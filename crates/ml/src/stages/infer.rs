@@ -1,0 +1,144 @@
+//! Stage `infer`: apply a trained checkpoint to the source sequence (or `--frames A-B`) and
+//! deliver `pipeline/04_inference_render/render.NNNN.<ext>` (source frame numbers) through the
+//! shared `OutputSpec` (crop, colourspace, format). Output = source luma + predicted chroma.
+//! Frames already rendered are skipped unless forced, so several processes can split a reel.
+
+use super::curate::assumed_colorspace;
+use super::output::OutputSpec;
+use super::{Ctx, Outcome};
+use crate::checkpoint;
+use crate::media;
+use crate::project::{Project, layout};
+use crate::tiles::{self, TileOptions};
+use crate::trainer::{BEST_FILE, Best};
+use anyhow::Context;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
+    let cfg = &ctx.config.infer;
+    let spec = OutputSpec::from_config(cfg)?;
+    let ckpt = resolve_checkpoint(&ctx.project, &cfg.checkpoint)?;
+    let loaded = checkpoint::read(&ckpt)?;
+    let device = crate::device::select(&cfg.device)?;
+    ctx.log(format!(
+        "checkpoint {} (step {}, {} model) on {}",
+        ckpt.display(),
+        loaded.step,
+        loaded.size.id(),
+        crate::device::describe(device)
+    ));
+    let (_vs, net) = loaded.network(device)?;
+    let opts = TileOptions {
+        tile: cfg.tile_size.max(64),
+        overlap: cfg.tile_overlap,
+        half: cfg.half,
+    };
+
+    let pattern = &ctx.config.source.pattern;
+    let (seq, frames) = ctx.source_frames()?;
+    anyhow::ensure!(
+        !frames.is_empty(),
+        "no source frames to render (pattern {pattern}, range {:?})",
+        ctx.frames
+    );
+    let assume = assumed_colorspace("source.colorspace", &ctx.config.source.colorspace)?;
+
+    let out_dir = ctx.project.path(layout::INFERENCE);
+    let started = Instant::now();
+    let (mut rendered, mut skipped) = (0usize, 0usize);
+    let mut outputs = Vec::new();
+    for (i, &frame) in frames.iter().enumerate() {
+        let out = spec.frame_path(&out_dir, "render", frame);
+        if out.exists() && !ctx.force {
+            skipped += 1;
+            continue;
+        }
+        if ctx.cancelled() {
+            ctx.log(format!("cancelled after {rendered} frames"));
+            break;
+        }
+        let src_path = seq.path(frame);
+        let src = media::read_linear(&src_path, assume)
+            .with_context(|| format!("frame {frame}: {}", src_path.display()))?;
+        let img = tiles::colorize(&net, &src, device, &opts);
+        spec.write(&out, &img)
+            .with_context(|| format!("frame {frame}"))?;
+        rendered += 1;
+        outputs.push(out);
+        let elapsed = started.elapsed().as_secs_f64();
+        let fps = rendered as f64 / elapsed.max(1e-9);
+        let left = frames.len() - i - 1;
+        ctx.metric(json!({
+            "frame": frame, "done": i + 1, "total": frames.len(), "rendered": rendered, "skipped": skipped,
+            "frames_per_s": fps, "elapsed_s": elapsed, "eta_s": left as f64 / fps,
+        }))?;
+    }
+    let fps = rendered as f64 / started.elapsed().as_secs_f64().max(1e-9);
+    Ok(Outcome {
+        summary: format!(
+            "rendered {rendered} frames ({skipped} already there) at {fps:.2} frames/s with {}",
+            ckpt.display()
+        ),
+        outputs,
+        metrics: json!({ "rendered": rendered, "skipped": skipped, "frames_per_s": fps, "checkpoint": ckpt, "step": loaded.step }),
+    })
+}
+
+/// `infer.checkpoint` → a checkpoint file: empty = best of the latest train run; a file; or a
+/// run folder (its `best.json`, else its newest checkpoint).
+pub fn resolve_checkpoint(project: &Project, setting: &str) -> anyhow::Result<PathBuf> {
+    if !setting.is_empty() {
+        let p = project.path(setting);
+        if p.is_file() {
+            return Ok(p);
+        }
+        anyhow::ensure!(
+            p.is_dir(),
+            "config key infer.checkpoint: {} does not exist",
+            p.display()
+        );
+        return best_of_run(project, &p).with_context(|| {
+            format!(
+                "config key infer.checkpoint: no checkpoint in {}",
+                p.display()
+            )
+        });
+    }
+    let runs = project.runs_dir();
+    let mut candidates: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(&runs)
+        .with_context(|| {
+            format!(
+                "{}: no runs yet (run `tinct run train` first)",
+                runs.display()
+            )
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter_map(|dir| {
+            let t = std::fs::metadata(dir.join(BEST_FILE))
+                .and_then(|m| m.modified())
+                .ok()?;
+            Some((t, dir))
+        })
+        .collect();
+    candidates.sort();
+    let (_, dir) = candidates.pop().with_context(|| {
+        format!(
+            "no trained checkpoint in {} (run `tinct run train` first or set infer.checkpoint)",
+            runs.display()
+        )
+    })?;
+    best_of_run(project, &dir)
+        .with_context(|| format!("{}: no checkpoint in this run", dir.display()))
+}
+
+fn best_of_run(project: &Project, dir: &Path) -> Option<PathBuf> {
+    let best: Option<Best> = std::fs::read(dir.join(BEST_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    match best {
+        Some(b) => Some(project.path(b.checkpoint)),
+        None => checkpoint::latest_in(&dir.join("artifacts")),
+    }
+}

@@ -1,0 +1,374 @@
+//! The training loop behind `tinct run train`: data, model, optimiser, schedule, metrics,
+//! contact sheets, validation, checkpoints, resume and cancellation.
+
+use super::adam::Adam;
+use super::checkpoint;
+use super::dataset::{self, Augment, PairPyramid, PrepManifest};
+use super::net::{ChromaNet, ModelSize, parameter_count};
+use super::quality::{self, DeltaE};
+use super::schedule::{self, Schedule};
+use super::tiles::{self, TileOptions};
+use crate::media::Image;
+use crate::stages::Ctx;
+use anyhow::Context;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use tch::{Device, Kind, nn};
+
+pub use tinct_core::stages::prep::prep_dir;
+
+/// What a finished (or cancelled) training run reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TrainReport {
+    pub steps_done: u64,
+    pub total_steps: u64,
+    pub cancelled: bool,
+    pub model: &'static str,
+    pub parameters: i64,
+    pub batch_size: usize,
+    pub final_loss: f64,
+    pub first_loss: f64,
+    pub best: Option<Best>,
+    pub last_checkpoint: Option<PathBuf>,
+    pub device: String,
+}
+
+/// `best.json` in the run folder.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Best {
+    /// Project-relative path of the checkpoint.
+    pub checkpoint: String,
+    pub step: u64,
+    pub val_de00_mean: Option<f64>,
+    pub val_de00_p95: Option<f64>,
+}
+
+pub const BEST_FILE: &str = "best.json";
+
+/// Run training; `resume` is a run folder (or checkpoint file) to continue from.
+pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
+    let cfg = &ctx.config.train;
+    let root = &ctx.project.root;
+    let device = super::device::select(&cfg.device)?;
+    ctx.log(format!("torch device: {}", super::device::describe(device)));
+    let size: ModelSize = cfg.model.parse().context("config key train.model")?;
+    let sched: Schedule = cfg.lr_schedule.parse()?;
+    let half = cfg.half && device.is_cuda();
+
+    let manifest = PrepManifest::load(&prep_dir(root).join(dataset::MANIFEST))?;
+    let (val_pairs, train_pairs): (Vec<_>, Vec<_>) =
+        manifest.pairs.iter().partition(|p| p.validation);
+    anyhow::ensure!(
+        !train_pairs.is_empty(),
+        "the prepared dataset has no training pairs (all are held out)"
+    );
+    let min_side = train_pairs
+        .iter()
+        .map(|p| p.size[0].min(p.size[1]))
+        .min()
+        .unwrap_or(0) as i64;
+    let mut crop = cfg.crop_size as i64;
+    if crop > min_side {
+        let fitted = (min_side / ChromaNet::MULTIPLE) * ChromaNet::MULTIPLE;
+        ctx.log(format!("crop size {crop} is larger than the smallest training frame side {min_side}; using {fitted}"));
+        crop = fitted;
+    }
+    anyhow::ensure!(
+        crop >= ChromaNet::MULTIPLE,
+        "training frames are too small ({min_side} px) for the network"
+    );
+    let levels = if cfg.multi_resolution { 3 } else { 1 };
+    let read_all = |pairs: &[&dataset::PrepPair]| -> anyhow::Result<Vec<(i64, Image, Image)>> {
+        pairs
+            .iter()
+            .map(|p| dataset::read_pair(root, p).map(|(i, t)| (p.frame, i, t)))
+            .collect()
+    };
+    // Read once: the pyramids and the grade prior's fit both use these images.
+    let train_images = read_all(&train_pairs)?;
+    let pairs: Vec<PairPyramid> = train_images
+        .iter()
+        .map(|(f, i, t)| dataset::pyramid(*f, i, t, device, levels, crop))
+        .collect::<anyhow::Result<_>>()?;
+    let validation = read_all(&val_pairs)?;
+
+    let use_lut = match cfg.prior.as_str() {
+        "lut" => true,
+        "none" => false,
+        other => anyhow::bail!("config key train.prior: unknown prior '{other}' (lut, none)"),
+    };
+    let resume_from = resume
+        .map(|from| -> anyhow::Result<_> {
+            let ckpt = if from.is_dir() {
+                checkpoint::latest_in(&from.join("artifacts"))
+                    .with_context(|| format!("{}: no checkpoint to resume from", from.display()))?
+            } else {
+                from.to_path_buf()
+            };
+            let loaded = checkpoint::read(&ckpt)?;
+            Ok((from, ckpt, loaded))
+        })
+        .transpose()?;
+    let nodes = match &resume_from {
+        Some((_, _, loaded)) => loaded.prior_nodes()?,
+        None if use_lut => ctx.config.matchgrade.lut_size as i64,
+        None => super::prior::IDENTITY_NODES,
+    };
+
+    tch::manual_seed(cfg.seed as i64);
+    let mut vs = nn::VarStore::new(device);
+    let mut net = ChromaNet::with_prior_nodes(&vs.root(), size, nodes);
+    let params = parameter_count(&vs);
+    let mut adam = Adam::new(&vs);
+    let mut start = 0u64;
+    let mut best: Option<Best> = None;
+    if resume_from.is_none() && use_lut {
+        let t = Instant::now();
+        let mg = &ctx.config.matchgrade;
+        let fit_params = crate::grade::lut_fit::LutFitParams {
+            size: mg.lut_size,
+            smoothness: mg.smoothness,
+            prior_weight: mg.prior_weight,
+            ..Default::default()
+        };
+        let (lut, n) = super::prior::fit_on_pairs(&train_images, &fit_params, mg.max_samples)?;
+        net.set_prior(&lut);
+        ctx.log(format!(
+            "grade prior: {0}x{0}x{0} LUT fitted on {n} pixels of the training pairs in {1:.1} s",
+            mg.lut_size,
+            t.elapsed().as_secs_f64()
+        ));
+    }
+    drop(train_images);
+    if let Some((from, ckpt, loaded)) = resume_from {
+        anyhow::ensure!(
+            loaded.size == size,
+            "{}: checkpoint is a {} model but train.model is {}",
+            ckpt.display(),
+            loaded.size.id(),
+            size.id()
+        );
+        loaded.load_net(&mut vs)?;
+        adam.load_state(&loaded.tensors)?;
+        start = loaded.step;
+        let run = if from.is_dir() {
+            from.to_path_buf()
+        } else {
+            ckpt.parent()
+                .and_then(Path::parent)
+                .unwrap_or(from)
+                .to_path_buf()
+        };
+        best = std::fs::read(run.join(BEST_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        ctx.log(format!("resumed from {} at step {start}", ckpt.display()));
+    }
+
+    let batch = if cfg.batch_size > 0 {
+        cfg.batch_size
+    } else {
+        auto_batch(device, size, crop)
+    };
+    let total = if cfg.epochs > 0 {
+        let px: i64 = pairs
+            .iter()
+            .map(|p| p.levels[0].0.size()[1] * p.levels[0].0.size()[2])
+            .sum();
+        let per_epoch = (px as f64 / (batch as f64 * (crop * crop) as f64))
+            .ceil()
+            .max(1.0) as u64;
+        cfg.epochs * per_epoch
+    } else {
+        cfg.steps
+    };
+    let warmup = cfg.warmup_steps.min(total / 10);
+    let aug = Augment {
+        geometry: cfg.augment_geometry,
+        exposure: cfg.jitter_exposure,
+        grade: cfg.jitter_grade,
+        level_weights: vec![0.5, 0.3, 0.2],
+    };
+    let summary = json!({
+        "model": size.id(), "parameters": params, "batch_size": batch, "crop_size": crop,
+        "total_steps": total, "start_step": start, "device": super::device::describe(device),
+        "half": half, "train_pairs": pairs.len(), "validation_pairs": validation.len(),
+        "parameter_counts": super::net::parameter_counts().iter().map(|(s, n)| (s.id(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
+    });
+    crate::fsx::write_atomic(
+        &ctx.artifacts().join("train_setup.json"),
+        &serde_json::to_vec_pretty(&summary)?,
+    )?;
+    ctx.log(format!(
+        "model {} ({:.3} M parameters), batch {batch}, crop {crop}, steps {start}..{total}, {} training / {} validation pairs",
+        size.id(),
+        params as f64 / 1e6,
+        pairs.len(),
+        validation.len()
+    ));
+
+    let tile_opts = TileOptions {
+        half,
+        ..TileOptions::default()
+    };
+    let started = Instant::now();
+    let (mut window_t, mut window_steps) = (Instant::now(), 0u64);
+    let mut loss_acc = tch::Tensor::zeros([], (Kind::Float, device));
+    let (mut first_loss, mut last_loss) = (f64::NAN, f64::NAN);
+    let mut last_ckpt = None;
+    let mut step = start;
+    let mut cancelled = false;
+    let save = |step: u64, adam: &Adam, best: &mut Option<Best>| -> anyhow::Result<PathBuf> {
+        let de = validate(&net, &validation, device, &tile_opts)?;
+        let path = checkpoint::path_for(&ctx.artifacts(), step);
+        let info =
+            json!({ "val_de00_mean": de.map(|d| d.mean), "val_de00_p95": de.map(|d| d.p95) });
+        checkpoint::save(&path, &vs, size, adam, step, &info)?;
+        if let Some(d) = de {
+            ctx.metric(json!({ "step": step, "val_de00_mean": d.mean, "val_de00_p95": d.p95 }))?;
+            ctx.log(format!(
+                "step {step}: validation ΔE00 mean {:.3}, p95 {:.3}",
+                d.mean, d.p95
+            ));
+        }
+        let better = match (&best, de) {
+            (None, _) => true,
+            (Some(b), Some(d)) => b.val_de00_mean.is_none_or(|m| d.mean <= m),
+            (Some(_), None) => true,
+        };
+        if better {
+            let rel = path
+                .strip_prefix(&ctx.project.root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .into_owned();
+            let b = Best {
+                checkpoint: rel,
+                step,
+                val_de00_mean: de.map(|d| d.mean),
+                val_de00_p95: de.map(|d| d.p95),
+            };
+            crate::fsx::write_atomic(
+                &ctx.run_dir.join(BEST_FILE),
+                &serde_json::to_vec_pretty(&b)?,
+            )?;
+            *best = Some(b);
+        }
+        Ok(path)
+    };
+
+    if start == 0 && !validation.is_empty() {
+        // Where the curve starts: the grade prior alone (the untrained head adds nothing). It is
+        // a checkpoint like any other, so when training cannot beat the global grade on the
+        // held-out frames (a purely global fade), "best" stays the global grade.
+        ctx.log("step 0 is the grade prior alone");
+        last_ckpt = Some(save(0, &adam, &mut best)?);
+    }
+    while step < total {
+        if ctx.cancelled() {
+            cancelled = true;
+            break;
+        }
+        // Per-step seeding: a resumed run draws exactly the crops the uninterrupted run would.
+        let mut rng = StdRng::seed_from_u64(cfg.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ step);
+        let (x, y) = dataset::sample_batch(&pairs, &mut rng, batch, crop, &aug, device);
+        let lr = schedule::lr_at(sched, cfg.lr, warmup, step, total);
+        adam.zero_grad();
+        let pred = tch::autocast(half, || net.forward(&x)).to_kind(Kind::Float);
+        let loss = (&pred - &y).abs().mean(Kind::Float);
+        loss.backward();
+        adam.step(lr);
+        loss_acc += loss.detach();
+        step += 1;
+        window_steps += 1;
+
+        let log_now =
+            window_steps >= 10 || step == total || step % cfg.contact_sheet_interval.max(1) == 0;
+        if log_now {
+            let mean_loss = loss_acc.double_value(&[]) / window_steps as f64;
+            loss_acc = tch::Tensor::zeros([], (Kind::Float, device));
+            if first_loss.is_nan() {
+                first_loss = mean_loss;
+            }
+            last_loss = mean_loss;
+            let dt = window_t.elapsed().as_secs_f64().max(1e-9);
+            let steps_per_s = window_steps as f64 / dt;
+            let elapsed = started.elapsed().as_secs_f64();
+            ctx.metric(json!({
+                "step": step, "steps": total, "loss": mean_loss, "lr": lr, "images_per_s": steps_per_s * batch as f64,
+                "elapsed_s": elapsed, "eta_s": (total - step) as f64 / steps_per_s,
+            }))?;
+            (window_t, window_steps) = (Instant::now(), 0);
+        }
+        if cfg.contact_sheet_interval > 0 && step % cfg.contact_sheet_interval == 0 {
+            let path = ctx.artifacts().join(format!("contact.{step:07}.png"));
+            super::contact::write(&path, &x, &pred.detach(), &y, 4)?;
+        }
+        if (cfg.checkpoint_interval > 0 && step % cfg.checkpoint_interval == 0) || step == total {
+            last_ckpt = Some(save(step, &adam, &mut best)?);
+        }
+    }
+    if cancelled
+        && step > start
+        && last_ckpt
+            .as_ref()
+            .is_none_or(|p| !p.ends_with(checkpoint::path_for(Path::new(""), step)))
+    {
+        ctx.log(format!("cancelled at step {step}: saving a checkpoint"));
+        last_ckpt = Some(save(step, &adam, &mut best)?);
+    }
+    Ok(TrainReport {
+        steps_done: step,
+        total_steps: total,
+        cancelled,
+        model: size.id(),
+        parameters: params,
+        batch_size: batch,
+        final_loss: last_loss,
+        first_loss,
+        best,
+        last_checkpoint: last_ckpt,
+        device: super::device::describe(device),
+    })
+}
+
+/// ΔE00 of the network's render of each held-out frame against its target, pooled.
+pub fn validate(
+    net: &ChromaNet,
+    frames: &[(i64, Image, Image)],
+    device: Device,
+    opts: &TileOptions,
+) -> anyhow::Result<Option<DeltaE>> {
+    if frames.is_empty() {
+        return Ok(None);
+    }
+    let mut values = Vec::new();
+    for (frame, input, target) in frames {
+        let out = tiles::colorize(net, input, device, opts);
+        values.extend(
+            quality::delta_e_values(&out, target)
+                .with_context(|| format!("validation frame {frame}"))?,
+        );
+    }
+    Ok(Some(quality::stats(&mut values)))
+}
+
+/// Batch size from free memory: CPU training is compute-bound, so a small batch; on CUDA as
+/// many crops as fit in half the free memory (estimated activations + gradients), at most 32.
+pub fn auto_batch(device: Device, size: ModelSize, crop: i64) -> usize {
+    let Device::Cuda(i) = device else { return 4 };
+    let free = nvml_wrapper::Nvml::init()
+        .ok()
+        .and_then(|n| {
+            n.device_by_index(i as u32)
+                .ok()
+                .and_then(|d| d.memory_info().ok())
+        })
+        .map(|m| m.free)
+        .unwrap_or(8 << 30);
+    let bytes_per_sample = (crop * crop) as u64 * 96 * size.base_width() as u64;
+    ((free / 2) / bytes_per_sample.max(1)).clamp(1, 32) as usize
+}

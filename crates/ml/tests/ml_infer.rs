@@ -1,0 +1,140 @@
+//! Inference: luma is preserved exactly, tiles leave no seams, rendered frames are skipped on
+//! re-run unless forced, and `--frames` renders a range.
+
+mod ml_support;
+
+use ml_support::*;
+use tinct_ml::checkpoint;
+use tinct_ml::media::{self, Image};
+use tinct_ml::space;
+use tinct_ml::stages::{FrameRange, infer, prep, train};
+use tinct_ml::tiles::{self, TileOptions};
+
+/// A project with a briefly trained model (so the chroma head is not the identity).
+fn trained() -> (tempfile::TempDir, tinct_ml::project::Project) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = project(dir.path(), &[1, 2, 3]);
+    p.config.train.steps = 15;
+    prep::run(&ctx(&p, "prep")).unwrap();
+    train::run(&ctx(&p, "train")).unwrap();
+    (dir, p)
+}
+
+fn net_of(p: &tinct_ml::project::Project) -> (tch::nn::VarStore, tinct_ml::net::ChromaNet) {
+    let ck = infer::resolve_checkpoint(p, "").unwrap();
+    checkpoint::read(&ck)
+        .unwrap()
+        .network(tch::Device::Cpu)
+        .unwrap()
+}
+
+#[test]
+fn output_luma_is_the_source_luma_and_chroma_is_predicted() {
+    let (_dir, p) = trained();
+    let (_vs, net) = net_of(&p);
+    // Include highlights above 1 and a faded-colour source: luma must survive untouched.
+    let src = Image::from_fn_rgb(150, 70, |x, y| {
+        let v = 0.02 + 1.4 * x as f32 / 150.0;
+        [v * 0.9, v, v * (0.8 + 0.004 * y as f32)]
+    });
+    let out = tiles::colorize(&net, &src, tch::Device::Cpu, &TileOptions::default());
+    let mut max_dy = 0f32;
+    let mut chroma_change = 0f32;
+    for y in 0..src.height {
+        for x in 0..src.width {
+            let a = space::rgb_to_ycbcr(src.rgb(x, y));
+            let b = space::rgb_to_ycbcr(out.rgb(x, y));
+            max_dy = max_dy.max((a[0] - b[0]).abs());
+            chroma_change = chroma_change.max((a[1] - b[1]).abs() + (a[2] - b[2]).abs());
+        }
+    }
+    assert!(max_dy < 1e-4, "luma changed by {max_dy}");
+    assert!(chroma_change > 1e-3, "the network changed no chroma at all");
+}
+
+#[test]
+fn tiled_and_whole_frame_agree() {
+    let (_dir, p) = trained();
+    let (_vs, net) = net_of(&p);
+    let src = monochrome(&colour_frame(7, 300, 190));
+    let whole = tiles::colorize(
+        &net,
+        &src,
+        tch::Device::Cpu,
+        &TileOptions {
+            tile: 4096,
+            overlap: 64,
+            half: false,
+        },
+    );
+    let tiled = tiles::colorize(
+        &net,
+        &src,
+        tch::Device::Cpu,
+        &TileOptions {
+            tile: 96,
+            overlap: 64,
+            half: false,
+        },
+    );
+    let (mut max_d, mut sum_d) = (0f32, 0f64);
+    for (a, b) in whole.data.iter().zip(&tiled.data) {
+        let d = (space::encode(*a) - space::encode(*b)).abs();
+        max_d = max_d.max(d);
+        sum_d += d as f64;
+    }
+    let mean_d = sum_d / whole.data.len() as f64;
+    // Differences only come from context beyond the margin; far below one 10-bit code value.
+    assert!(
+        max_d < 1e-3 && mean_d < 1e-4,
+        "tiles differ from the whole frame: max {max_d}, mean {mean_d}"
+    );
+}
+
+#[test]
+fn rendered_frames_are_skipped_unless_forced_and_ranges_render_a_subset() {
+    let (dir, p) = trained();
+    let out_dir = dir.path().join("pipeline/04_inference_render");
+    let mut c = ctx(&p, "infer-range");
+    c.frames = Some(FrameRange { first: 2, last: 3 });
+    let o = infer::run(&c).unwrap();
+    assert_eq!(o.metrics["rendered"], 2, "{}", o.summary);
+    assert!(!out_dir.join("render.0001.exr").exists());
+    assert!(out_dir.join("render.0002.exr").exists() && out_dir.join("render.0003.exr").exists());
+    let m = metrics(&c);
+    assert!(
+        m.iter()
+            .all(|r| r.get("frames_per_s").is_some() && r.get("eta_s").is_some())
+    );
+
+    let stamp = std::fs::metadata(out_dir.join("render.0002.exr"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let o = infer::run(&ctx(&p, "infer-all")).unwrap();
+    assert_eq!(
+        (
+            o.metrics["rendered"].as_u64(),
+            o.metrics["skipped"].as_u64()
+        ),
+        (Some(1), Some(2))
+    );
+    assert_eq!(
+        std::fs::metadata(out_dir.join("render.0002.exr"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        stamp
+    );
+
+    let mut forced = ctx(&p, "infer-forced");
+    forced.force = true;
+    let o = infer::run(&forced).unwrap();
+    assert_eq!(o.metrics["rendered"], 3);
+    // The delivered file carries the source luma (half-float EXR precision).
+    let src = media::read_linear(&dir.path().join("footage/scan.0002.exr"), None).unwrap();
+    let out = media::read_linear(&out_dir.join("render.0002.exr"), None).unwrap();
+    let (x, y) = (40, 30);
+    let dy = (space::luma(src.rgb(x, y)) - space::luma(out.rgb(x, y))).abs();
+    assert!(dy < 2e-3, "delivered luma differs by {dy}");
+}

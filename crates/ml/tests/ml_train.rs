@@ -1,0 +1,205 @@
+//! Training on a tiny synthetic reel (CPU, seconds): the loss falls, outputs land where the
+//! console expects them, resume continues the same curve, cancellation saves a checkpoint.
+
+mod ml_support;
+
+use ml_support::*;
+use std::sync::atomic::Ordering;
+use tinct_ml::checkpoint;
+use tinct_ml::stages::{prep, train};
+use tinct_ml::trainer::{self, BEST_FILE};
+
+fn prepared(frames: &[i64]) -> (tempfile::TempDir, tinct_ml::project::Project) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = project(dir.path(), frames);
+    prep::run(&ctx(&p, "prep")).unwrap();
+    (dir, p)
+}
+
+#[test]
+fn prep_writes_pairs_and_holds_out_validation() {
+    let (dir, _p) = prepared(&[1, 2, 3, 4]);
+    let m = tinct_ml::dataset::PrepManifest::load(
+        &dir.path()
+            .join("pipeline/03_copycat_training/prep/manifest.json"),
+    )
+    .unwrap();
+    assert_eq!(m.pairs.len(), 4);
+    assert_eq!(m.pairs.iter().filter(|p| p.validation).count(), 1);
+    for p in &m.pairs {
+        assert!(dir.path().join(&p.input).exists() && dir.path().join(&p.target).exists());
+    }
+}
+
+#[test]
+fn tiny_training_lowers_the_loss_and_writes_its_outputs() {
+    let (_dir, p) = prepared(&[1, 2, 3, 4]);
+    let mut c = ctx(&p, "train");
+    c.config.train.steps = 60;
+    c.config.train.checkpoint_interval = 30;
+    // The network alone must learn: no grade prior to start from.
+    c.config.train.prior = "none".into();
+    let out = train::run(&c).unwrap();
+    assert!(out.summary.contains("step 60/60"), "{}", out.summary);
+    let m = metrics(&c);
+    let losses: Vec<f64> = m.iter().filter_map(|r| r["loss"].as_f64()).collect();
+    assert!(losses.len() >= 3, "{m:?}");
+    assert!(
+        losses.last().unwrap() < &(losses[0] * 0.85),
+        "loss did not fall: {losses:?}"
+    );
+    let first = m.iter().find(|r| r.get("loss").is_some()).unwrap();
+    for key in ["step", "lr", "images_per_s", "elapsed_s", "eta_s"] {
+        assert!(first.get(key).is_some(), "metrics lack '{key}': {first}");
+    }
+    let val: Vec<_> = m
+        .iter()
+        .filter(|r| r.get("val_de00_mean").is_some())
+        .collect();
+    let val_steps: Vec<_> = val.iter().filter_map(|r| r["step"].as_u64()).collect();
+    assert_eq!(
+        val_steps,
+        [0, 30, 60],
+        "validation before training and at checkpoints"
+    );
+    assert!(val[0]["val_de00_p95"].as_f64().unwrap() >= val[0]["val_de00_mean"].as_f64().unwrap());
+    let art = c.artifacts();
+    for f in [
+        "checkpoint.0000030.safetensors",
+        "checkpoint.0000060.safetensors",
+        "contact.0000010.png",
+        "contact.0000030.png",
+        "train_setup.json",
+    ] {
+        assert!(art.join(f).exists(), "missing {f}");
+    }
+    let best: trainer::Best =
+        serde_json::from_slice(&std::fs::read(c.run_dir.join(BEST_FILE)).unwrap()).unwrap();
+    // Best is the checkpoint with the lowest held-out ΔE00 (step 0 = the prior alone counts).
+    let lowest = val
+        .iter()
+        .min_by(|a, b| {
+            a["val_de00_mean"]
+                .as_f64()
+                .partial_cmp(&b["val_de00_mean"].as_f64())
+                .unwrap()
+        })
+        .unwrap();
+    assert_eq!(Some(best.step), lowest["step"].as_u64(), "{val:?}");
+    assert!(art.join("checkpoint.0000000.safetensors").exists());
+    let sheet = image::open(art.join("contact.0000010.png")).unwrap();
+    assert_eq!((sheet.width(), sheet.height()), (3 * 64, 4 * 64));
+}
+
+/// Held-out ΔE00 before the first step (what the prior alone gives).
+fn start_de00(p: &tinct_ml::project::Project, prior: &str) -> f64 {
+    let mut c = ctx(p, &format!("prior-{prior}"));
+    c.config.train.steps = 1;
+    c.config.train.prior = prior.into();
+    c.config.matchgrade.lut_size = 17;
+    trainer::train(&c, None).unwrap();
+    metrics(&c)
+        .iter()
+        .find(|r| r["step"].as_u64() == Some(0))
+        .and_then(|r| r["val_de00_mean"].as_f64())
+        .expect("a step-0 validation record")
+}
+
+#[test]
+fn the_grade_prior_starts_training_from_the_global_grade() {
+    // The reel's colour follows from its density (shadows blue, highlights red): a global grade
+    // fitted on the training pairs recovers most of it before the network has learnt anything.
+    let (_dir, p) = prepared(&[1, 2, 3, 4]);
+    let none = start_de00(&p, "none");
+    let lut = start_de00(&p, "lut");
+    assert!(
+        lut < none * 0.5,
+        "held-out ΔE00 at step 0: no prior {none:.2}, LUT prior {lut:.2}"
+    );
+    // The prior travels with the checkpoint: a render from it matches the step-0 network.
+    let ck = checkpoint::read(&checkpoint::path_for(&ctx(&p, "prior-lut").artifacts(), 1)).unwrap();
+    assert_eq!(ck.prior_nodes().unwrap(), 17);
+}
+
+#[test]
+fn resume_continues_the_same_curve() {
+    let (_dir, mut p) = prepared(&[1, 2, 3]);
+    // Two independent runs are compared, so each would fit its own grade prior, and the LUT
+    // fit's parallel sums are not bit-reproducible; Adam turns such 1e-7 differences into
+    // lr-sized steps. A resume itself never refits (the prior comes from the checkpoint), so
+    // this test uses the identity prior and compares the optimiser path alone.
+    p.config.train.prior = "none".into();
+    // 15 steps, then resume to 30 in a new run folder.
+    let mut first = ctx(&p, "first");
+    first.config.train.steps = 15;
+    // Same schedule as the straight run: the schedule's length is the total, not this leg.
+    first.config.train.lr_schedule = "constant".into();
+    let mut straight_const = ctx(&p, "straight-const");
+    straight_const.config.train.lr_schedule = "constant".into();
+    trainer::train(&straight_const, None).unwrap();
+    trainer::train(&first, None).unwrap();
+    let mut second = ctx(&p, "second");
+    second.config.train.lr_schedule = "constant".into();
+    let r = trainer::train(&second, Some(&first.run_dir)).unwrap();
+    assert_eq!(r.steps_done, 30);
+    let steps: Vec<u64> = metrics(&second)
+        .iter()
+        .filter_map(|m| m["step"].as_u64())
+        .collect();
+    assert!(
+        steps[0] > 15,
+        "resumed run restarted its step count: {steps:?}"
+    );
+
+    let mid = checkpoint::read(&checkpoint::path_for(&first.artifacts(), 15)).unwrap();
+    assert_eq!(
+        mid.tensors["adam.t"].int64_value(&[0]),
+        15,
+        "optimizer step saved"
+    );
+    assert!(
+        mid.tensors.keys().any(|k| k.starts_with("adam.m."))
+            && mid.tensors.keys().any(|k| k.starts_with("adam.v."))
+    );
+    let resumed = checkpoint::read(&checkpoint::path_for(&second.artifacts(), 30)).unwrap();
+    let reference =
+        checkpoint::read(&checkpoint::path_for(&straight_const.artifacts(), 30)).unwrap();
+    assert_eq!(resumed.tensors["adam.t"].int64_value(&[0]), 30);
+    // Same data order, same optimiser state: the resumed weights match the uninterrupted run.
+    for (k, v) in &reference.tensors {
+        if k.starts_with("net.") || k.starts_with("adam.") {
+            let d = (v - &resumed.tensors[k]).abs().max().double_value(&[]);
+            assert!(d < 1e-4, "{k} differs by {d} after resume");
+        }
+    }
+}
+
+#[test]
+fn cancellation_saves_a_checkpoint() {
+    let (_dir, p) = prepared(&[1, 2, 3]);
+    let mut c = ctx(&p, "cancel");
+    c.config.train.steps = 1_000_000;
+    c.config.train.checkpoint_interval = 1_000_000;
+    let flag = c.cancel.clone();
+    let metrics_file = c.run_dir.join("metrics.jsonl");
+    // Cancel once training is under way (the first loss record), as an operator would.
+    let t = std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        while started.elapsed().as_secs() < 300 {
+            let text = std::fs::read_to_string(&metrics_file).unwrap_or_default();
+            if text.contains("\"loss\"") {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        flag.store(true, Ordering::Relaxed);
+    });
+    let r = trainer::train(&c, None).unwrap();
+    t.join().unwrap();
+    assert!(
+        r.cancelled && r.steps_done > 0 && r.steps_done < 1_000_000,
+        "{r:?}"
+    );
+    let ck = r.last_checkpoint.expect("a checkpoint on cancel");
+    assert_eq!(checkpoint::read(&ck).unwrap().step, r.steps_done);
+}
