@@ -14,6 +14,7 @@ mod preview;
 pub mod primaries;
 pub mod qc;
 mod space;
+pub mod tone;
 pub mod transfer;
 pub mod working;
 pub mod ycbcr;

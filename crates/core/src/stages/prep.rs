@@ -12,8 +12,10 @@
 
 use super::{Ctx, Outcome};
 use crate::color::Colorspace;
+use crate::color::tone::ToneCurve;
 use crate::color::working as space;
 use crate::media::{self, Image, WriteOptions};
+use crate::project::config::LumaMode;
 use crate::project::layout;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -40,6 +42,10 @@ pub struct PrepManifest {
     /// See `color::working` (always `ycbcr709-srgb` for now).
     pub working_space: String,
     pub pairs: Vec<PrepPair>,
+    /// `train.luma = tone`: the curve applied to the source's luma (inputs, targets and every
+    /// rendered frame); absent = the source's luma as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub luma_curve: Option<ToneCurve>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -98,9 +104,14 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         compression: "zip".into(),
         bits: 32,
     };
+    let curve = match ctx.config.train.luma {
+        LumaMode::Keep => None,
+        LumaMode::Tone => Some(fit_tone(ctx, &pairs, &validation)?),
+    };
     let mut manifest = PrepManifest {
         working_space: space::WORKING_SPACE_ID.into(),
         pairs: Vec::new(),
+        luma_curve: curve.clone(),
     };
     let mut outputs = Vec::new();
     for (i, p) in pairs.iter().enumerate() {
@@ -110,7 +121,9 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         let input_rel = rel_dir.join(format!("input.{:04}.exr", p.frame));
         let target_rel = rel_dir.join(format!("target.{:04}.exr", p.frame));
         let (input_path, target_path) = (root.join(&input_rel), root.join(&target_rel));
-        let size = if !ctx.force && input_path.exists() && target_path.exists() {
+        // A tone curve is refitted every run, so cached pairs are only reused without one.
+        let reuse = !ctx.force && curve.is_none() && input_path.exists() && target_path.exists();
+        let size = if reuse {
             let d = media::read(&input_path)
                 .with_context(|| format!("frame {}: reading {}", p.frame, input_path.display()))?;
             [d.image.width, d.image.height]
@@ -119,6 +132,10 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
                 .with_context(|| format!("frame {}: source {}", p.frame, p.source))?;
             let reference = media::read_linear(&root.join(&p.reference), None)
                 .with_context(|| format!("frame {}: reference {}", p.frame, p.reference))?;
+            let src = match &curve {
+                Some(c) => c.apply(&src),
+                None => src,
+            };
             let (input, target) =
                 luma_replacement(&src, &reference).with_context(|| format!("frame {}", p.frame))?;
             media::write(&input_path, &input, &opts)?;
@@ -149,6 +166,30 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         outputs,
         metrics: serde_json::json!({ "train_pairs": manifest.pairs.len() - n_val, "validation_pairs": n_val }),
     })
+}
+
+/// The tone curve of `train.luma = tone`, fitted on the training pairs (never on held-out ones).
+fn fit_tone(ctx: &Ctx, pairs: &[AlignedPair], validation: &[i64]) -> anyhow::Result<ToneCurve> {
+    let root = &ctx.project.root;
+    let mut images = Vec::new();
+    for p in pairs.iter().filter(|p| !validation.contains(&p.frame)) {
+        let src = media::read_linear(&root.join(&p.source), None)
+            .with_context(|| format!("frame {}: source {}", p.frame, p.source))?;
+        let reference = media::read_linear(&root.join(&p.reference), None)
+            .with_context(|| format!("frame {}: reference {}", p.frame, p.reference))?;
+        images.push((src, reference));
+    }
+    let curve = ToneCurve::fit_images(images.iter().map(|(s, r)| (s, r)), 3);
+    let at = |y: f32| format!("{y:.2}→{:.3}", curve.map(y));
+    ctx.log(format!(
+        "train.luma = tone: curve fitted on {} training pairs, largest shift {:.3} ({}, {}, {})",
+        images.len(),
+        curve.max_shift(),
+        at(0.1),
+        at(0.5),
+        at(0.9)
+    ));
+    Ok(curve)
 }
 
 /// The network's input (the source, clamped) and target (source luma + reference chroma), both

@@ -44,6 +44,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         ctx.frames
     );
     let assume = assumed_colorspace("source.colorspace", &ctx.config.source.colorspace)?;
+    let curve = luma_curve(ctx);
 
     let out_dir = ctx.project.path(layout::INFERENCE);
     let started = Instant::now();
@@ -62,6 +63,10 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         let src_path = seq.path(frame);
         let src = media::read_linear(&src_path, assume)
             .with_context(|| format!("frame {frame}: {}", src_path.display()))?;
+        let src = match &curve {
+            Some(c) => c.apply(&src),
+            None => src,
+        };
         let img = tiles::colorize(&net, &src, device, &opts);
         spec.write(&out, &img)
             .with_context(|| format!("frame {frame}"))?;
@@ -84,6 +89,22 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         outputs,
         metrics: json!({ "rendered": rendered, "skipped": skipped, "frames_per_s": fps, "checkpoint": ckpt, "step": loaded.step }),
     })
+}
+
+/// The tone curve the network was trained under (`train.luma = tone`, in the prepared dataset's
+/// manifest): every frame's luma goes through it before the chroma is predicted, exactly as the
+/// training inputs and targets did.
+fn luma_curve(ctx: &Ctx) -> Option<crate::color::tone::ToneCurve> {
+    let path = tinct_core::stages::prep::prep_dir(&ctx.project.root).join(crate::dataset::MANIFEST);
+    let curve = crate::dataset::PrepManifest::load(&path).ok()?.luma_curve;
+    match &curve {
+        Some(c) => ctx.log(format!(
+            "luma: the source's, through the tone curve of the prepared dataset (largest shift {:.3})",
+            c.max_shift()
+        )),
+        None => ctx.log("luma: the source's, exactly (train.luma = keep)"),
+    }
+    curve
 }
 
 /// `infer.checkpoint` → a checkpoint file: empty = best of the latest train run; a file; or a

@@ -88,6 +88,9 @@ pub fn project(dir: &Path, frames: &[i64]) -> Project {
     t.batch_size = 4;
     t.model = "small".into();
     t.device = "cpu".into();
+    // These fixtures check that the source luma survives exactly (`keep`); `tone` has its own
+    // tests.
+    t.luma = tinct_ml::project::config::LumaMode::Keep;
     t.lr = 3e-3;
     t.warmup_steps = 0;
     t.checkpoint_interval = 15;

@@ -54,6 +54,21 @@ pub struct TrainConfig {
     /// pairs before the first step (the MatchGrade fit, `matchgrade.lut-size` etc.), `none` =
     /// the input's own chroma.
     pub prior: String,
+    /// Where the render's luma comes from: `tone` = the source's, through a smooth monotone
+    /// curve fitted on the training pairs (its detail and grain, the reference's tone scale);
+    /// `keep` = the source's exactly.
+    pub luma: LumaMode,
+}
+
+/// `train.luma`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LumaMode {
+    /// The source's Y' exactly (a B&W or unfaded scan whose tone is right).
+    Keep,
+    /// The source's Y' through a tone curve fitted on the pairs (a faded print).
+    #[default]
+    Tone,
 }
 
 impl Default for TrainConfig {
@@ -77,6 +92,7 @@ impl Default for TrainConfig {
             half: false,
             seed: 1,
             prior: "lut".into(),
+            luma: LumaMode::Tone,
         }
     }
 }

@@ -11,7 +11,7 @@ pub use align::AlignConfig;
 pub use dataset::{CurateConfig, SyncConfig};
 pub use grade::{CompareConfig, MatchgradeConfig};
 pub use jobs::JobsConfig;
-pub use ml::{InferConfig, PrepConfig, TrainConfig};
+pub use ml::{InferConfig, LumaMode, PrepConfig, TrainConfig};
 
 use serde::{Deserialize, Serialize};
 
