@@ -8,33 +8,8 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StepKind {
-    Check,
-    Action,
-    Decision,
-    Qc,
-}
-
-impl StepKind {
-    pub fn parse(s: &str) -> StepKind {
-        match s {
-            "action" => StepKind::Action,
-            "decision" => StepKind::Decision,
-            "qc" => StepKind::Qc,
-            _ => StepKind::Check,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            StepKind::Check => "check",
-            StepKind::Action => "action",
-            StepKind::Decision => "decision",
-            StepKind::Qc => "qc",
-        }
-    }
-}
+/// A step's kind: the SOP's own type.
+pub use crate::sop::StepKind;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum StepStatus {

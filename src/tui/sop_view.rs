@@ -1,7 +1,7 @@
 //! The SOP checklist as the console shows it, built from the `sop` module's [`Checklist`]
 //! (the same SOP file and `.tinct` state `tinct sop` uses).
 
-use super::data::{StageView, StepKind, StepStatus, StepView};
+use super::data::{StageView, StepStatus, StepView};
 use crate::project::Project;
 use crate::sop::{Checklist, Status};
 use std::path::PathBuf;
@@ -37,7 +37,7 @@ pub fn from_checklist(c: &Checklist) -> Vec<StageView> {
                     StepView {
                         id: v.step.id.clone(),
                         title: v.step.title.clone(),
-                        kind: StepKind::parse(v.step.kind.id()),
+                        kind: v.step.kind,
                         instructions,
                         status: match &v.status {
                             Status::Done => StepStatus::Done,

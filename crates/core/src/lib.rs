@@ -14,6 +14,7 @@ pub mod journal;
 pub mod media;
 pub mod ops;
 pub mod project;
+pub mod report;
 pub mod sop;
 pub mod stages;
 pub mod telemetry;

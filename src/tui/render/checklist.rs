@@ -74,7 +74,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             lines.push(Line::from(vec![
                 Span::styled(glyph, th.style(role)),
                 Span::styled(format!("{} ", s.title), style),
-                Span::styled(format!("[{}]", s.kind.name()), th.style(Role::Dim)),
+                Span::styled(format!("[{}]", s.kind.id()), th.style(Role::Dim)),
             ]));
             i += 1;
         }

@@ -51,7 +51,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         StepStatus::Blocked(open) => (format!("waits for: {}", open.join(", ")), Role::StepBlocked),
     };
     lines.push(Line::from(vec![
-        Span::styled(format!("[{}] ", s.kind.name()), th.style(Role::Dim)),
+        Span::styled(format!("[{}] ", s.kind.id()), th.style(Role::Dim)),
         Span::styled(state, th.style(role)),
     ]));
     lines.push(Line::raw(""));
