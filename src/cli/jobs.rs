@@ -284,7 +284,7 @@ impl Progress {
             let fields: Vec<String> = record
                 .iter()
                 .filter(|(k, _)| *k != "t")
-                .map(|(k, v)| format!("{k}={v}"))
+                .map(|(k, v)| metric_text(k, v))
                 .collect();
             self.status = Some(fields.join(" "));
         } else {
@@ -358,5 +358,56 @@ fn print_table(list: &[JobInfo]) {
             "{:<34} {:<14} {:<10} {:>8}  {:<20} {:>8}  {detail}",
             r.id, r.stage, r.state, pid, started, elapsed
         );
+    }
+}
+
+/// One metric as a person reads it: durations as `1m55s` (`eta_s` → `eta 1m55s`), other numbers
+/// to four significant digits, everything else as it is.
+fn metric_text(key: &str, value: &serde_json::Value) -> String {
+    let Some(x) = value.as_f64() else {
+        return format!("{key}={value}");
+    };
+    if let Some(name) = key.strip_suffix("_s").filter(|n| !n.ends_with("per")) {
+        return format!("{name} {}", duration_text(x));
+    }
+    if value.is_i64() || value.is_u64() {
+        return format!("{key}={value}");
+    }
+    let digits = if x == 0.0 {
+        0
+    } else {
+        (3 - x.abs().log10().floor() as i32).clamp(0, 6) as usize
+    };
+    format!("{key}={x:.digits$}")
+}
+
+fn duration_text(seconds: f64) -> String {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return "?".into();
+    }
+    let s = seconds.round() as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, s / 60 % 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::metric_text;
+    use serde_json::json;
+
+    #[test]
+    fn metrics_read_like_a_person_wrote_them() {
+        assert_eq!(metric_text("eta_s", &json!(115.356563595)), "eta 1m55s");
+        assert_eq!(metric_text("elapsed_s", &json!(4000.2)), "elapsed 1h06m");
+        assert_eq!(
+            metric_text("frames_per_s", &json!(1.60123)),
+            "frames_per_s=1.601"
+        );
+        assert_eq!(metric_text("loss", &json!(0.0091234567)), "loss=0.009123");
+        assert_eq!(metric_text("step", &json!(400)), "step=400");
+        assert_eq!(metric_text("stage", &json!("curate")), "stage=\"curate\"");
     }
 }

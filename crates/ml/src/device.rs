@@ -20,8 +20,9 @@ pub fn version_text() -> String {
     )
 }
 
-/// Pick the compute device: `auto` = first CUDA device if usable, else CPU. Logs the choice,
-/// because a silently CPU-bound training run is the classic libtorch mistake.
+/// Pick the compute device: `auto` = first CUDA device if usable, else CPU. Every caller logs
+/// the choice in its run's log (once), because a silently CPU-bound training run is the classic
+/// libtorch mistake.
 pub fn select(pref: &str) -> anyhow::Result<tch::Device> {
     let dev = match pref {
         "auto" | "" => tch::Device::cuda_if_available(),
@@ -40,7 +41,6 @@ pub fn select(pref: &str) -> anyhow::Result<tch::Device> {
         }
         other => anyhow::bail!("unknown device '{other}' (use auto, cpu, cuda or cuda:N)"),
     };
-    eprintln!("torch device: {}", describe(dev));
     Ok(dev)
 }
 

@@ -36,6 +36,26 @@ pub struct TrainReport {
     pub device: String,
 }
 
+/// Say so in the log when validation has not improved on the best checkpoint for
+/// `train.patience` evaluations: the operator should know that the render will be the best
+/// checkpoint's (step 0 = the global grade alone), and that more steps are not helping.
+fn warn_if_stale(ctx: &Ctx, best: &Best, step: u64) {
+    let cfg = &ctx.config.train;
+    let evals = (step - best.step) / cfg.checkpoint_interval.max(1);
+    if cfg.patience == 0 || evals < cfg.patience {
+        return;
+    }
+    let at = if best.step == 0 {
+        "step 0 (the grade prior alone)".to_string()
+    } else {
+        format!("step {}", best.step)
+    };
+    ctx.log(format!(
+        "warning: validation has not improved on {at} for {evals} evaluations; inference will \
+         use {at}. More steps are not helping: check the held-out frames' shots, or stop here"
+    ));
+}
+
 /// `best.json` in the run folder.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Best {
@@ -256,6 +276,8 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
                 &serde_json::to_vec_pretty(&b)?,
             )?;
             *best = Some(b);
+        } else if let Some(b) = best.as_ref() {
+            warn_if_stale(ctx, b, step);
         }
         Ok(path)
     };

@@ -203,3 +203,24 @@ fn cancellation_saves_a_checkpoint() {
     let ck = r.last_checkpoint.expect("a checkpoint on cancel");
     assert_eq!(checkpoint::read(&ck).unwrap().step, r.steps_done);
 }
+
+#[test]
+fn a_training_that_does_not_beat_step_0_says_so() {
+    let (_dir, mut p) = prepared(&[1, 2, 3]);
+    let t = &mut p.config.train;
+    // A learning rate far too high: every checkpoint validates worse than the grade prior.
+    t.lr = 0.5;
+    t.warmup_steps = 0;
+    t.steps = 12;
+    t.checkpoint_interval = 4;
+    t.patience = 2;
+    let c = ctx(&p, "stale");
+    let r = train::run(&c).unwrap();
+    let log = std::fs::read_to_string(c.run_dir.join("log.txt")).unwrap();
+    assert_eq!(r.metrics["best"]["step"].as_u64(), Some(0), "{log}");
+    assert!(
+        log.contains("validation has not improved on step 0 (the grade prior alone) for 2"),
+        "{log}"
+    );
+    assert_eq!(log.matches("torch device:").count(), 1, "{log}");
+}

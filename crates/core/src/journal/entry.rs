@@ -105,10 +105,17 @@ impl Entry {
     }
 }
 
-/// `$USER` (or `$USERNAME` on Windows shells), else `unknown`.
+/// `$USER` / `$LOGNAME` (`$USERNAME` on Windows shells), else the account's name from the
+/// password database (a tmux or cron environment may set none of them), else `unknown`.
 pub fn current_operator() -> String {
-    ["USER", "USERNAME", "LOGNAME"]
+    ["USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+        .or_else(|| {
+            nix::unistd::User::from_uid(nix::unistd::getuid())
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+        })
         .unwrap_or_else(|| "unknown".into())
 }

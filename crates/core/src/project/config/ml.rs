@@ -38,6 +38,9 @@ pub struct TrainConfig {
     /// Warm-up steps (linear from 0 to `lr`).
     pub warmup_steps: u64,
     pub checkpoint_interval: u64,
+    /// Warn when validation (at every checkpoint) has not improved on the best checkpoint for
+    /// this many evaluations (0 = never).
+    pub patience: u64,
     pub contact_sheet_interval: u64,
     /// Also train on 1/2 and 1/4 scale versions of the frames (context at several scales).
     pub multi_resolution: bool,
@@ -84,6 +87,7 @@ impl Default for TrainConfig {
             lr_schedule: "cosine".into(),
             warmup_steps: 100,
             checkpoint_interval: 1000,
+            patience: 2,
             contact_sheet_interval: 100,
             multi_resolution: true,
             augment_geometry: true,
