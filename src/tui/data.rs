@@ -222,7 +222,7 @@ impl RunMetrics {
     pub fn merge(&mut self, delta: RunMetrics) {
         for p in delta.loss {
             self.loss_seen += 1;
-            if self.loss_seen % self.stride == 0 {
+            if self.loss_seen.is_multiple_of(self.stride) {
                 self.loss.push(p);
             }
             if self.loss.len() > MAX_POINTS {

@@ -308,7 +308,7 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
         window_steps += 1;
 
         let log_now =
-            window_steps >= 10 || step == total || step % cfg.contact_sheet_interval.max(1) == 0;
+            window_steps >= 10 || step == total || step.is_multiple_of(cfg.contact_sheet_interval.max(1));
         if log_now {
             let mean_loss = loss_acc.double_value(&[]) / window_steps as f64;
             loss_acc = tch::Tensor::zeros([], (Kind::Float, device));
@@ -325,11 +325,11 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
             }))?;
             (window_t, window_steps) = (Instant::now(), 0);
         }
-        if cfg.contact_sheet_interval > 0 && step % cfg.contact_sheet_interval == 0 {
+        if cfg.contact_sheet_interval > 0 && step.is_multiple_of(cfg.contact_sheet_interval) {
             let path = ctx.artifacts().join(format!("contact.{step:07}.png"));
             super::contact::write(&path, &x, &pred.detach(), &y, 4)?;
         }
-        if (cfg.checkpoint_interval > 0 && step % cfg.checkpoint_interval == 0) || step == total {
+        if (cfg.checkpoint_interval > 0 && step.is_multiple_of(cfg.checkpoint_interval)) || step == total {
             last_ckpt = Some(save(step, &adam, &mut best)?);
         }
     }

@@ -17,8 +17,7 @@ pub fn draw_view(f: &mut Frame, app: &App, area: Rect) {
         .iter()
         .filter(|j| !j.state.is_final())
         .count()
-        .max(1)
-        .min(3) as u16;
+        .clamp(1, 3) as u16;
     let [main, strip] =
         Layout::vertical([Constraint::Min(6), Constraint::Length(live_jobs + 2)]).areas(area);
     if area.width >= 100 {

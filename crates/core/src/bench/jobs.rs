@@ -80,7 +80,7 @@ pub fn run(opts: &BenchOpts) -> anyhow::Result<()> {
     crate::fsx::append(&path, b"")?;
 
     let (notify_tx, notify_rx) = mpsc::channel();
-    let _follower = Follower::spawn(&[path.clone()], Start::Beginning, move |event| {
+    let _follower = Follower::spawn(std::slice::from_ref(&path), Start::Beginning, move |event| {
         if let Some(i) = index_of(&event.line) {
             let _ = notify_tx.send((i, Instant::now()));
         }

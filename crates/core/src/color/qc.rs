@@ -79,12 +79,12 @@ fn psnr_of_mse(mse: f64) -> Option<f64> {
     (mse > 0.0).then(|| -10.0 * mse.log10())
 }
 
+/// Frame pairs `(a, b)`, then the frames only `a` has, then those only `b` has.
+type FramePairing = (Vec<(i64, i64)>, Vec<i64>, Vec<i64>);
+
 /// Pair the frames of `a` and `b`: two single files pair with each other (whatever their names'
 /// numbers); otherwise frames pair by number.
-fn pair_frames(
-    a: &Sequence,
-    b: &Sequence,
-) -> anyhow::Result<(Vec<(i64, i64)>, Vec<i64>, Vec<i64>)> {
+fn pair_frames(a: &Sequence, b: &Sequence) -> anyhow::Result<FramePairing> {
     let one = |s: &Sequence| s.is_single_file() || s.frames.len() == 1;
     if one(a) && one(b) {
         return Ok((vec![(a.frames[0], b.frames[0])], vec![], vec![]));

@@ -30,10 +30,10 @@ mod cineon {
 }
 
 mod acescct {
-    pub const A: f32 = 10.540_237_741_654_5;
-    pub const B: f32 = 0.072_905_534_195_835_5;
+    pub const A: f32 = 10.540_237;
+    pub const B: f32 = 0.072_905_53;
     pub const X_BREAK: f32 = 0.0078125;
-    pub const Y_BREAK: f32 = 0.155_251_141_552_511;
+    pub const Y_BREAK: f32 = 0.155_251_15;
     /// Largest half-float value: ACEScct saturates there.
     pub const HALF_MAX: f32 = 65504.0;
 }

@@ -95,7 +95,7 @@ impl Lut3d {
         let ch = img.channels;
         assert!(ch >= 3, "a 3D LUT needs RGB");
         img.data
-            .par_chunks_exact_mut(ch * 1024.max(1))
+            .par_chunks_exact_mut(ch * 1024)
             .for_each(|block| {
                 for px in block.chunks_exact_mut(ch) {
                     let o = self.apply([px[0], px[1], px[2]]);

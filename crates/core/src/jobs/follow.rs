@@ -185,7 +185,7 @@ impl Follower {
                     }
                 }
             })
-            .map_err(|e| notify::Error::io(e))?;
+            .map_err(notify::Error::io)?;
         let mut follower = Follower {
             tx,
             watcher,
@@ -251,7 +251,7 @@ pub fn watch_file(
     let target = file.clone();
     let mut watcher =
         notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
-            Ok(event) if !event.need_rescan() && !event.paths.iter().any(|p| *p == target) => {}
+            Ok(event) if !event.need_rescan() && !event.paths.contains(&target) => {}
             _ => on_change(),
         })?;
     watcher.watch(&dir, RecursiveMode::NonRecursive)?;
@@ -267,7 +267,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("metrics.jsonl");
         crate::fsx::append(&path, b"{\"old\":1}\n").unwrap();
-        let (_f, rx) = Follower::channel(&[path.clone()], Start::End).unwrap();
+        let (_f, rx) = Follower::channel(std::slice::from_ref(&path), Start::End).unwrap();
         std::thread::sleep(Duration::from_millis(100));
         crate::fsx::append(&path, b"{\"a\":1}\n{\"a\":").unwrap();
         let got = rx.recv_timeout(Duration::from_secs(5)).unwrap();
@@ -283,7 +283,7 @@ mod tests {
     fn picks_up_a_file_created_later() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run").join("log.txt");
-        let (_f, rx) = Follower::channel(&[path.clone()], Start::Beginning).unwrap();
+        let (_f, rx) = Follower::channel(std::slice::from_ref(&path), Start::Beginning).unwrap();
         crate::fsx::append(&path, b"hello\n").unwrap();
         assert_eq!(
             rx.recv_timeout(Duration::from_secs(5)).unwrap().line,

@@ -209,7 +209,7 @@ fn record_spawn_failure(run_dir: &Path, e: std::io::Error) -> anyhow::Error {
         r.ended = Some(record::now());
         r.error = Some(message.clone());
     }) {
-        return e.into();
+        return e;
     }
     anyhow::anyhow!("{}: {message}", run_dir.display())
 }

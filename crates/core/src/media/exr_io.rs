@@ -438,7 +438,7 @@ pub fn probe(path: &Path) -> Result<FileInfo> {
         }
         for (ci, n) in names[i].iter().enumerate() {
             let g = group_of(n).to_owned();
-            if !(i == main && picked.contains(&ci)) && !layers.contains(&g) {
+            if !(layers.contains(&g) || i == main && picked.contains(&ci)) {
                 layers.push(g);
             }
         }

@@ -219,7 +219,7 @@ fn split_shots(looks: &[FrameLook], changes: &[Option<f64>], sensitivity: f64) -
 /// tones and content up to `count`; about one in six more become validation frames.
 fn choose(looks: &[FrameLook], shots: &[Shot], count: usize) -> (Vec<i64>, Vec<i64>) {
     let usable = |l: &FrameLook, s: &Shot| {
-        let long = s.last - s.first >= 2 * CUT_GUARD + 1;
+        let long = s.last - s.first > 2 * CUT_GUARD;
         !long || (l.frame >= s.first + CUT_GUARD && l.frame <= s.last - CUT_GUARD)
     };
     let shot_of = |f: i64| {

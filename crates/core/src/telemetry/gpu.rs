@@ -11,7 +11,8 @@ use std::collections::HashSet;
 pub const NO_GPU_PREFIX: &str = "no NVIDIA GPU";
 
 pub enum GpuProbe {
-    Nvml(Nvml),
+    /// Boxed: the NVML handle is large and lives once per process.
+    Nvml(Box<Nvml>),
     /// "no NVIDIA GPU: <reason>" (driver library missing, no device, permission …).
     Unavailable(String),
 }
@@ -23,7 +24,7 @@ impl GpuProbe {
                 Ok(0) => {
                     GpuProbe::Unavailable(format!("{NO_GPU_PREFIX}: the driver reports no device"))
                 }
-                Ok(_) => GpuProbe::Nvml(nvml),
+                Ok(_) => GpuProbe::Nvml(Box::new(nvml)),
                 Err(e) => GpuProbe::Unavailable(format!("{NO_GPU_PREFIX}: {e}")),
             },
             Err(e) => GpuProbe::Unavailable(format!("{NO_GPU_PREFIX}: {e}")),

@@ -37,7 +37,7 @@ impl LevelFrame {
     }
 
     /// Pixel-space matrix of a warp given in normalised coordinates.
-    pub fn to_pixels(&self, d: &Mat3) -> Mat3 {
+    pub fn to_pixels(self, d: &Mat3) -> Mat3 {
         let n = [
             [1.0 / self.scale, 0.0, -self.cx / self.scale],
             [0.0, 1.0 / self.scale, -self.cy / self.scale],
@@ -341,7 +341,7 @@ fn covered_span(
     keep(a1, b1); // v >= 0
     keep(ih * c - a1, ih * d - b1); // v <= ih
     let (x0, x1) = (lo.ceil(), hi.floor());
-    (x0.is_finite() && x1.is_finite() && x0 <= x1).then(|| (x0 as usize, x1 as usize))
+    (x0.is_finite() && x1.is_finite() && x0 <= x1).then_some((x0 as usize, x1 as usize))
 }
 
 /// One pass: photometric sums over the covered pixels, and with `step` the right-hand side and

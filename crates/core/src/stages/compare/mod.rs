@@ -443,13 +443,12 @@ fn markdown(
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "Comparison against the reference on {} frames {frames:?}{}.\n",
+        "Comparison against the reference on {} frames {frames:?}.\n",
         if held_out {
             "held-out"
         } else {
             "training (not held-out)"
-        },
-        ""
+        }
     );
     let _ = writeln!(s, "| {} |", HEADER.join(" | "));
     let _ = writeln!(s, "|{}", "---|".repeat(HEADER.len()));
