@@ -307,8 +307,9 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
         step += 1;
         window_steps += 1;
 
-        let log_now =
-            window_steps >= 10 || step == total || step.is_multiple_of(cfg.contact_sheet_interval.max(1));
+        let log_now = window_steps >= 10
+            || step == total
+            || step.is_multiple_of(cfg.contact_sheet_interval.max(1));
         if log_now {
             let mean_loss = loss_acc.double_value(&[]) / window_steps as f64;
             loss_acc = tch::Tensor::zeros([], (Kind::Float, device));
@@ -329,7 +330,9 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
             let path = ctx.artifacts().join(format!("contact.{step:07}.png"));
             super::contact::write(&path, &x, &pred.detach(), &y, 4)?;
         }
-        if (cfg.checkpoint_interval > 0 && step.is_multiple_of(cfg.checkpoint_interval)) || step == total {
+        if (cfg.checkpoint_interval > 0 && step.is_multiple_of(cfg.checkpoint_interval))
+            || step == total
+        {
             last_ckpt = Some(save(step, &adam, &mut best)?);
         }
     }

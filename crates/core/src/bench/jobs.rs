@@ -80,12 +80,16 @@ pub fn run(opts: &BenchOpts) -> anyhow::Result<()> {
     crate::fsx::append(&path, b"")?;
 
     let (notify_tx, notify_rx) = mpsc::channel();
-    let _follower = Follower::spawn(std::slice::from_ref(&path), Start::Beginning, move |event| {
-        if let Some(i) = index_of(&event.line) {
-            let _ = notify_tx.send((i, Instant::now()));
-        }
-        true
-    })?;
+    let _follower = Follower::spawn(
+        std::slice::from_ref(&path),
+        Start::Beginning,
+        move |event| {
+            if let Some(i) = index_of(&event.line) {
+                let _ = notify_tx.send((i, Instant::now()));
+            }
+            true
+        },
+    )?;
     let (poll_tx, poll_rx) = mpsc::channel();
     let poll_path = path.clone();
     let poller = std::thread::spawn(move || polling_reader(&poll_path, lines, poll_tx));

@@ -94,14 +94,12 @@ impl Lut3d {
     pub fn apply_image(&self, img: &mut Image) {
         let ch = img.channels;
         assert!(ch >= 3, "a 3D LUT needs RGB");
-        img.data
-            .par_chunks_exact_mut(ch * 1024)
-            .for_each(|block| {
-                for px in block.chunks_exact_mut(ch) {
-                    let o = self.apply([px[0], px[1], px[2]]);
-                    px[..3].copy_from_slice(&o);
-                }
-            });
+        img.data.par_chunks_exact_mut(ch * 1024).for_each(|block| {
+            for px in block.chunks_exact_mut(ch) {
+                let o = self.apply([px[0], px[1], px[2]]);
+                px[..3].copy_from_slice(&o);
+            }
+        });
         // The tail that did not fill a whole block.
         let tail = img.data.len() % (ch * 1024);
         let start = img.data.len() - tail;

@@ -341,11 +341,12 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         manifest.crop = crop;
     }
     if manifest.crop == [0; 4]
-        && let Some(p) = curated.pairs.first() {
-            manifest.crop = settings
-                .crop
-                .unwrap_or([0, 0, p.source_size[0], p.source_size[1]]);
-        }
+        && let Some(p) = curated.pairs.first()
+    {
+        manifest.crop = settings
+            .crop
+            .unwrap_or([0, 0, p.source_size[0], p.source_size[1]]);
+    }
     let manifest_path = out_dir.join(curate::MANIFEST);
     fsx::write_atomic(&manifest_path, &serde_json::to_vec_pretty(&manifest)?)?;
     outputs.insert(0, manifest_path);
