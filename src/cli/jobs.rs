@@ -112,20 +112,13 @@ pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
         }
         Commands::Cancel { id, grace } => {
             let root = crate::project::resolve_root(g.project.as_deref())?;
-            let grace = match grace {
-                Some(s) => s,
-                None => {
-                    crate::project::Project::load(&root)?
-                        .config
-                        .jobs
-                        .cancel_grace
-                }
-            };
-            anyhow::ensure!(
-                grace.is_finite() && grace >= 0.0,
-                "--grace must be a number of seconds >= 0"
-            );
-            let state = jobs::cancel(&root, &id, Duration::from_secs_f64(grace))?;
+            if let Some(s) = grace {
+                anyhow::ensure!(
+                    s.is_finite() && s >= 0.0,
+                    "--grace must be a number of seconds >= 0"
+                );
+            }
+            let state = crate::ops::cancel(&root, &id, grace.map(Duration::from_secs_f64))?;
             println!("{state}");
             Ok(0)
         }
@@ -145,7 +138,8 @@ pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
 
 /// Launch a prepared run: detached (print the id last) or here, in the foreground.
 fn start(run_dir: &Path, detach: bool) -> anyhow::Result<u8> {
-    let id = jobs::record::read(run_dir)?.id;
+    let record = jobs::record::read(run_dir)?;
+    let id = record.id.clone();
     if detach {
         jobs::launch_worker(run_dir)?;
         eprintln!("started job {id} (follow it with `tinct attach {id}`)");
@@ -165,10 +159,7 @@ fn start(run_dir: &Path, detach: bool) -> anyhow::Result<u8> {
     // run here, on a thread, while this one prints their progress.
     let runner = {
         let run_dir = run_dir.to_path_buf();
-        let torch = matches!(
-            jobs::record::read(&run_dir)?.stage.parse(),
-            Ok(jobs::JobTarget::Builtin(s)) if s.needs_torch()
-        );
+        let torch = record.needs_torch();
         std::thread::spawn(move || {
             if torch {
                 jobs::run_worker_attached(&run_dir)

@@ -552,11 +552,6 @@ impl<W: Write> Loop<'_, W> {
                         .collect();
                 }
                 self.app.handle(Event::JobUpdate(self.runs.jobs.clone()));
-                if job.state.is_final() {
-                    // The worker checked the job's step (if any) itself; show the new tick.
-                    self.reload(FileKind::Sop);
-                    self.reload(FileKind::Journal);
-                }
             }
         }
         self.read_metrics(id);

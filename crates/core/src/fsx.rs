@@ -93,6 +93,19 @@ pub fn append(path: &Path, record: &[u8]) -> Result<(), FsError> {
     f.write_all(record).map_err(|e| FsError::new(path, e))
 }
 
+/// Open (creating it) the lock file `path` and hold an exclusive lock on it until the returned
+/// file is dropped: how processes serialise read-modify-write of a record or state file.
+pub fn lock_file(path: &Path) -> Result<File, FsError> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| FsError::new(path, e))?;
+    file.lock().map_err(|e| FsError::new(path, e))?;
+    Ok(file)
+}
+
 /// Read a whole text file, naming it on error.
 pub fn read_to_string(path: &Path) -> Result<String, FsError> {
     fs::read_to_string(path).map_err(|e| FsError::new(path, e))

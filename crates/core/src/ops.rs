@@ -92,10 +92,9 @@ pub fn launch(project_root: &Path, launch: &Launch) -> anyhow::Result<String> {
         format!(" with --set {}", launch.sets.join(" --set "))
     };
     let stage = request.target.to_string();
-    let sop_stage = resolve_stage(&project, None, launch.step.as_deref())?;
     note(
         &project,
-        sop_stage.as_deref(),
+        None,
         launch.step.as_deref(),
         Kind::Note,
         Some(&id),
@@ -108,13 +107,14 @@ pub fn launch(project_root: &Path, launch: &Launch) -> anyhow::Result<String> {
 pub fn cancel(project_root: &Path, id: &str, grace: Option<Duration>) -> anyhow::Result<JobState> {
     let grace = match grace {
         Some(g) => g,
-        None => Duration::from_secs_f64(
-            Project::load(project_root)?
-                .config
-                .jobs
-                .cancel_grace
-                .max(0.0),
-        ),
+        None => {
+            let s = Project::load(project_root)?.config.jobs.cancel_grace;
+            anyhow::ensure!(
+                s.is_finite() && s >= 0.0,
+                "config key jobs.cancel-grace: {s} is not a number of seconds >= 0"
+            );
+            Duration::from_secs_f64(s)
+        }
     };
     jobs::cancel(project_root, id, grace)
 }

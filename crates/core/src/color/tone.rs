@@ -39,39 +39,11 @@ impl ToneCurve {
 
     /// Fit on `(source Y', reference Y')` samples. Fewer than [`BINS`] samples give the identity.
     pub fn fit(samples: impl IntoIterator<Item = (f32, f32)>) -> ToneCurve {
-        let n = BINS;
-        let mut sum = vec![0f64; n];
-        let mut count = vec![0f64; n];
+        let mut fit = ToneFit::default();
         for (s, r) in samples {
-            if !(s.is_finite() && r.is_finite()) {
-                continue;
-            }
-            let i = ((s.clamp(0.0, 1.0) * (n - 1) as f32).round() as usize).min(n - 1);
-            sum[i] += r as f64;
-            count[i] += 1.0;
+            fit.add(s, r);
         }
-        if count.iter().sum::<f64>() < n as f64 {
-            return ToneCurve::identity();
-        }
-        // Bins with too few pixels are noise: treat them as empty.
-        let min_count = (count.iter().sum::<f64>() * 1e-4).max(4.0);
-        let bins: Vec<(usize, f64, f64)> = (0..n)
-            .filter(|&i| count[i] >= min_count)
-            .map(|i| (i, sum[i] / count[i], count[i]))
-            .collect();
-        if bins.len() < 2 {
-            return ToneCurve::identity();
-        }
-        let monotone = isotonic(&bins);
-        let mut knots = interpolate(&monotone, n);
-        // Light smoothing: a mean of neighbours keeps a non-decreasing sequence non-decreasing.
-        let raw = knots.clone();
-        for i in 1..n - 1 {
-            knots[i] = (raw[i - 1] + raw[i] + raw[i + 1]) / 3.0;
-        }
-        ToneCurve {
-            knots: knots.into_iter().map(|v| v as f32).collect(),
-        }
+        fit.curve()
     }
 
     /// Fit on image pairs (same size): every `stride`-th pixel the reference covers.
@@ -79,19 +51,11 @@ impl ToneCurve {
         pairs: impl IntoIterator<Item = (&'a Image, &'a Image)>,
         stride: usize,
     ) -> ToneCurve {
-        let mut samples = Vec::new();
+        let mut fit = ToneFit::default();
         for (src, reference) in pairs {
-            let n = src.width * src.height;
-            for i in (0..n).step_by(stride.max(1)) {
-                let (x, y) = (i % src.width, i / src.width);
-                let r = reference.rgb(x, y);
-                if r == [0.0; 3] {
-                    continue;
-                }
-                samples.push((working::luma(src.rgb(x, y)), working::luma(r)));
-            }
+            fit.add_images(src, reference, stride);
         }
-        ToneCurve::fit(samples)
+        fit.curve()
     }
 
     /// The curve at source Y' `y`.
@@ -179,6 +143,75 @@ fn box_1d(src: &[f32], dst: &mut [f32], w: usize, h: usize, r: usize, horizontal
         for i in 0..len {
             dst[idx(line, i)] = sum * norm;
             sum += at(i as isize + r as isize + 1) - at(i as isize - r as isize);
+        }
+    }
+}
+
+/// The fit's running state: per bin of source Y', the sum and count of reference Y'. Pairs are
+/// added one at a time, so a fit over many frames holds no frame longer than it is read.
+#[derive(Clone, Debug)]
+pub struct ToneFit {
+    sum: Vec<f64>,
+    count: Vec<f64>,
+}
+
+impl Default for ToneFit {
+    fn default() -> Self {
+        ToneFit {
+            sum: vec![0.0; BINS],
+            count: vec![0.0; BINS],
+        }
+    }
+}
+
+impl ToneFit {
+    /// One `(source Y', reference Y')` sample.
+    pub fn add(&mut self, s: f32, r: f32) {
+        if !(s.is_finite() && r.is_finite()) {
+            return;
+        }
+        let i = ((s.clamp(0.0, 1.0) * (BINS - 1) as f32).round() as usize).min(BINS - 1);
+        self.sum[i] += r as f64;
+        self.count[i] += 1.0;
+    }
+
+    /// Every `stride`-th pixel of a pair that the reference covers (exact zeros outside the warp
+    /// are left out).
+    pub fn add_images(&mut self, src: &Image, reference: &Image, stride: usize) {
+        let n = src.width * src.height;
+        for i in (0..n).step_by(stride.max(1)) {
+            let (x, y) = (i % src.width, i / src.width);
+            let r = reference.rgb(x, y);
+            if r != [0.0; 3] {
+                self.add(working::luma(src.rgb(x, y)), working::luma(r));
+            }
+        }
+    }
+
+    /// The monotone curve of what was added (the identity when too little was).
+    pub fn curve(&self) -> ToneCurve {
+        let n = BINS;
+        let total: f64 = self.count.iter().sum();
+        if total < n as f64 {
+            return ToneCurve::identity();
+        }
+        // Bins with too few pixels are noise: treat them as empty.
+        let min_count = (total * 1e-4).max(4.0);
+        let bins: Vec<(usize, f64, f64)> = (0..n)
+            .filter(|&i| self.count[i] >= min_count)
+            .map(|i| (i, self.sum[i] / self.count[i], self.count[i]))
+            .collect();
+        if bins.len() < 2 {
+            return ToneCurve::identity();
+        }
+        let mut knots = interpolate(&isotonic(&bins), n);
+        // Light smoothing: a mean of neighbours keeps a non-decreasing sequence non-decreasing.
+        let raw = knots.clone();
+        for i in 1..n - 1 {
+            knots[i] = (raw[i - 1] + raw[i] + raw[i + 1]) / 3.0;
+        }
+        ToneCurve {
+            knots: knots.into_iter().map(|v| v as f32).collect(),
         }
     }
 }

@@ -18,16 +18,14 @@ pub const WORKING_SPACE_ID: &str = "ycbcr709-srgb";
 /// Linear Rec.709 RGB → (Y', [Cb, Cr]).
 #[inline]
 pub fn split_luma_chroma(rgb_linear: [f32; 3]) -> (f32, [f32; 2]) {
-    let [y, cb, cr] = ycbcr::REC709.rgb_to_ycbcr(rgb_linear.map(|v| Transfer::Srgb.encode(v)));
+    let [y, cb, cr] = rgb_to_ycbcr(rgb_linear);
     (y, [cb, cr])
 }
 
 /// (Y', [Cb, Cr]) → linear Rec.709 RGB; the inverse of [`split_luma_chroma`].
 #[inline]
 pub fn combine(luma: f32, chroma: [f32; 2]) -> [f32; 3] {
-    ycbcr::REC709
-        .ycbcr_to_rgb([luma, chroma[0], chroma[1]])
-        .map(|v| Transfer::Srgb.decode(v))
+    ycbcr_to_rgb([luma, chroma[0], chroma[1]])
 }
 
 /// Y' of a linear Rec.709 pixel in the working space.
@@ -36,53 +34,42 @@ pub fn luma(rgb_linear: [f32; 3]) -> f32 {
     split_luma_chroma(rgb_linear).0
 }
 
-// Scalar twins of the tensor code in the ml crate (`space`): the same constants, so a pixel
-// prepared here and a tensor converted there agree to float rounding.
-pub const KR: f32 = 0.2126;
-pub const KG: f32 = 0.7152;
-pub const KB: f32 = 0.0722;
-pub const CB_SCALE: f32 = 1.8556; // 2 * (1 - KB)
-pub const CR_SCALE: f32 = 1.5748; // 2 * (1 - KR)
+// The BT.709 weights as constants, for the tensor code in the ml crate (`space`), which has to
+// repeat the matrix on tensors; the scalar functions below use `ycbcr::REC709` itself.
+pub const KR: f32 = ycbcr::REC709.kr;
+pub const KB: f32 = ycbcr::REC709.kb;
+pub const KG: f32 = 1.0 - KR - KB;
+pub const CB_SCALE: f32 = 2.0 * (1.0 - KB);
+pub const CR_SCALE: f32 = 2.0 * (1.0 - KR);
 
 /// sRGB OETF, odd-extended.
+#[inline]
 pub fn encode(l: f32) -> f32 {
-    let a = l.abs();
-    let e = if a <= 0.003_130_8 {
-        12.92 * a
-    } else {
-        1.055 * a.powf(1.0 / 2.4) - 0.055
-    };
-    e.copysign(l)
+    Transfer::Srgb.encode(l)
 }
 
 /// Inverse of [`encode`].
+#[inline]
 pub fn decode(e: f32) -> f32 {
-    let a = e.abs();
-    let l = if a <= 0.040_45 {
-        a / 12.92
-    } else {
-        ((a + 0.055) / 1.055).powf(2.4)
-    };
-    l.copysign(e)
+    Transfer::Srgb.decode(e)
 }
 
 /// Linear Rec.709 RGB → Y'CbCr.
+#[inline]
 pub fn rgb_to_ycbcr(rgb: [f32; 3]) -> [f32; 3] {
     encoded_to_ycbcr(rgb.map(encode))
 }
 
 /// sRGB-encoded R'G'B' → Y'CbCr (the matrix step alone).
-pub fn encoded_to_ycbcr([r, g, b]: [f32; 3]) -> [f32; 3] {
-    let y = KR * r + KG * g + KB * b;
-    [y, (b - y) / CB_SCALE, (r - y) / CR_SCALE]
+#[inline]
+pub fn encoded_to_ycbcr(rgb: [f32; 3]) -> [f32; 3] {
+    ycbcr::REC709.rgb_to_ycbcr(rgb)
 }
 
 /// Y'CbCr → linear Rec.709 RGB.
-pub fn ycbcr_to_rgb([y, cb, cr]: [f32; 3]) -> [f32; 3] {
-    let r = y + CR_SCALE * cr;
-    let b = y + CB_SCALE * cb;
-    let g = (y - KR * r - KB * b) / KG;
-    [r, g, b].map(decode)
+#[inline]
+pub fn ycbcr_to_rgb(ycc: [f32; 3]) -> [f32; 3] {
+    ycbcr::REC709.ycbcr_to_rgb(ycc).map(decode)
 }
 
 /// Clamp to the valid range of the working space.

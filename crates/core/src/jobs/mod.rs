@@ -28,6 +28,6 @@ pub use follow::{Follower, LineEvent, Start};
 pub use record::{JobRecord, JobState};
 pub use spawn::{
     JobRequest, TORCH_WORKER_EXE_ENV, WORKER_EXE_ENV, launch_worker, prepare, run_worker_attached,
-    spawn_detached, torch_worker_exe,
+    torch_worker_exe,
 };
 pub use target::{EXTERNAL_PREFIX, JobTarget};

@@ -10,7 +10,6 @@ use super::error::JobError;
 use crate::fsx;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
 pub const JOB_FILE: &str = "job.json";
@@ -131,16 +130,19 @@ fn write(run_dir: &Path, record: &JobRecord) -> anyhow::Result<()> {
     Ok(())
 }
 
+impl JobRecord {
+    /// Whether the job runs a torch stage, and so in `tinct-worker` (see `spawn`).
+    pub fn needs_torch(&self) -> bool {
+        matches!(
+            self.stage.parse(),
+            Ok(super::JobTarget::Builtin(stage)) if stage.needs_torch()
+        )
+    }
+}
+
 /// Change a record under the run's lock: read, let `change` edit it, write it back atomically.
 pub fn update(run_dir: &Path, change: impl FnOnce(&mut JobRecord)) -> anyhow::Result<JobRecord> {
-    let lock_path = run_dir.join(LOCK_FILE);
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| fsx::FsError::new(&lock_path, e))?;
-    lock.lock().map_err(|e| fsx::FsError::new(&lock_path, e))?;
+    let _lock = fsx::lock_file(&run_dir.join(LOCK_FILE))?;
     let mut record = read(run_dir)?;
     change(&mut record);
     write(run_dir, &record)?;

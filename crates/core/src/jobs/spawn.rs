@@ -181,10 +181,10 @@ pub fn torch_worker_exe() -> anyhow::Result<PathBuf> {
 
 /// The command that runs the job of `run_dir` to its end, output appended to its `log.txt`.
 fn worker_command(run_dir: &Path) -> anyhow::Result<Command> {
-    let target: JobTarget = record::read(run_dir)?.stage.parse()?;
-    let exe = match target {
-        JobTarget::Builtin(stage) if stage.needs_torch() => torch_worker_exe()?,
-        _ => worker_exe()?,
+    let exe = if record::read(run_dir)?.needs_torch() {
+        torch_worker_exe()?
+    } else {
+        worker_exe()?
     };
     let log_path = run_dir.join(LOG_FILE);
     let log = std::fs::OpenOptions::new()
@@ -257,21 +257,4 @@ pub fn launch_worker(run_dir: &Path) -> anyhow::Result<u32> {
             let _ = child.wait();
         })?;
     Ok(pid)
-}
-
-/// Open the project at `project_root` with `sets`, prepare a run of `stage_or_ext` (`train`,
-/// `ext:render`) and launch it detached. Returns the job id.
-pub fn spawn_detached(
-    project_root: &Path,
-    stage_or_ext: &str,
-    sets: &[String],
-    frames: Option<FrameRange>,
-) -> anyhow::Result<String> {
-    let project = crate::project::open(Some(project_root), sets)?;
-    let mut request = JobRequest::new(stage_or_ext.parse()?);
-    request.sets = sets.to_vec();
-    request.frames = frames;
-    let run_dir = prepare(&project, &request)?;
-    launch_worker(&run_dir)?;
-    Ok(record::read(&run_dir)?.id)
 }

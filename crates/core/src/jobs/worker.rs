@@ -153,19 +153,9 @@ fn check_launching_step(run_dir: &Path, id: &str, step: &str, summary: Option<&s
     let Some(root) = run_dir.parent().and_then(Path::parent) else {
         return;
     };
+    let note = summary.map(|s| format!("job {id} succeeded: {s}"));
     let result = Project::load(root).and_then(|project| {
-        if !crate::sop::answer::is_open_action(&project, step)? {
-            return Ok(None);
-        }
-        let note = summary.map(|s| format!("job {id} succeeded: {s}"));
-        crate::sop::answer(
-            &project,
-            step,
-            crate::sop::Verdict::Done,
-            note.as_deref(),
-            Some(id),
-        )
-        .map(Some)
+        crate::sop::answer::check_open_action(&project, step, note.as_deref(), Some(id))
     });
     let line = match result {
         Ok(Some(_)) => format!("tinct: step {step} checked"),

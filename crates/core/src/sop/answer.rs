@@ -6,7 +6,7 @@
 //! the validation therefore leaves either nothing or a journal entry without the tick (the
 //! operator sees the note and answers again), never a tick without its rationale.
 
-use super::{Checklist, SopError, Step, StepKind};
+use super::{Checklist, Status, Step, StepKind};
 use crate::journal::{Entry, Journal, Kind};
 use crate::project::Project;
 
@@ -23,13 +23,10 @@ pub enum Verdict {
 #[derive(Clone, Debug)]
 pub struct Answered {
     pub step: Step,
-    pub stage: Option<String>,
     pub verdict: Verdict,
     /// The journal entry's kind, or `None` when nothing needed journaling (a plain check with no
     /// note).
     pub journaled: Option<Kind>,
-    /// The next step to work on, if any.
-    pub next: Option<String>,
 }
 
 /// The journal kind an answer of `kind` is recorded as.
@@ -53,6 +50,37 @@ pub fn answer(
 ) -> anyhow::Result<Answered> {
     let _lock = lock_state(project)?;
     let mut c = Checklist::open(project)?;
+    record(project, &mut c, step, verdict, note, run)
+}
+
+/// What a worker does when its job succeeds: check `step` if it is an action step that is still
+/// open (not checked meanwhile, not a relaunch of a done step), in the same locked
+/// read-modify-write. `None` when it was left as it is.
+pub fn check_open_action(
+    project: &Project,
+    step: &str,
+    note: Option<&str>,
+    run: Option<&str>,
+) -> anyhow::Result<Option<Answered>> {
+    let _lock = lock_state(project)?;
+    let mut c = Checklist::open(project)?;
+    let kind = c.sop.step(step).map(|(_, s)| s.kind);
+    if kind != Some(StepKind::Action) || !matches!(c.status(step)?, Status::Open) {
+        return Ok(None);
+    }
+    record(project, &mut c, step, Verdict::Done, note, run).map(Some)
+}
+
+/// Change the checklist in memory (refused → nothing written), append the one journal entry,
+/// then save the state. The caller holds the state lock.
+fn record(
+    project: &Project,
+    c: &mut Checklist,
+    step: &str,
+    verdict: Verdict,
+    note: Option<&str>,
+    run: Option<&str>,
+) -> anyhow::Result<Answered> {
     let recorded = match verdict {
         Verdict::Done => c.check(step, note)?.clone(),
         Verdict::Failed => c.fail(step, note.unwrap_or(""))?.clone(),
@@ -76,9 +104,7 @@ pub fn answer(
     }
     c.save()?;
     Ok(Answered {
-        next: c.current().map(|v| v.step.id.clone()),
         step: recorded,
-        stage,
         verdict,
         journaled: text.map(|_| kind),
     })
@@ -93,26 +119,10 @@ pub fn undo(project: &Project, step: &str, cascade: bool) -> Result<Vec<String>,
     Ok(reopened)
 }
 
-/// Whether `step` is an action step that is open now (a finished job may check it).
-pub fn is_open_action(project: &Project, step: &str) -> Result<bool, SopError> {
-    let c = Checklist::open(project)?;
-    let kind = c.sop.step(step).map(|(_, s)| s.kind);
-    Ok(kind == Some(StepKind::Action) && matches!(c.status(step)?, super::Status::Open))
-}
-
 /// Serialises read-modify-write of `.tinct/state.toml` across processes (the console, the CLI
 /// and workers may answer at the same moment).
 fn lock_state(project: &Project) -> anyhow::Result<std::fs::File> {
     let dir = project.state_dir();
     std::fs::create_dir_all(&dir).map_err(|e| crate::fsx::FsError::new(&dir, e))?;
-    let path = dir.join("state.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| crate::fsx::FsError::new(&path, e))?;
-    file.lock()
-        .map_err(|e| crate::fsx::FsError::new(&path, e))?;
-    Ok(file)
+    Ok(crate::fsx::lock_file(&dir.join("state.lock"))?)
 }

@@ -72,6 +72,17 @@ impl Ctx {
         })
     }
 
+    /// Both sequences configured: `source.pattern` and `reference.pattern` are not empty.
+    pub fn require_patterns(&self) -> anyhow::Result<()> {
+        for (key, pattern) in [
+            ("source.pattern", &self.config.source.pattern),
+            ("reference.pattern", &self.config.reference.pattern),
+        ] {
+            anyhow::ensure!(!pattern.is_empty(), "config key {key} is empty");
+        }
+        Ok(())
+    }
+
     /// The source sequence and its frames inside this run's `--frames` range (if any).
     pub fn source_frames(&self) -> anyhow::Result<(crate::media::Sequence, Vec<i64>)> {
         use anyhow::Context;

@@ -98,14 +98,21 @@ pub fn held_out_frames(ctx: &Ctx) -> Vec<i64> {
     held
 }
 
+/// The proposal `tinct run suggest` writes.
+pub const SUGGESTED: &str = "suggested.toml";
+
+/// `pipeline/01_dataset_curation/suggested.toml`, parsed, and its path.
+fn read_suggested(project_root: &Path) -> anyhow::Result<(toml::Table, PathBuf)> {
+    let path = project_root.join(layout::CURATION).join(SUGGESTED);
+    let text = fsx::read_to_string(&path).with_context(|| "run `tinct run suggest` first")?;
+    let table = toml::from_str(&text).with_context(|| format!("{}: not TOML", path.display()))?;
+    Ok((table, path))
+}
+
 /// `[curate] frames` and `validation` of `suggested.toml` as `--set` overrides
 /// (`tinct run curate --from-suggested`).
 pub fn suggested_overrides(project_root: &Path) -> anyhow::Result<Vec<String>> {
-    let path = project_root.join(layout::CURATION).join(SUGGESTED);
-    let text =
-        fsx::read_to_string(&path).with_context(|| "run `tinct run suggest` first".to_string())?;
-    let table: toml::Table =
-        toml::from_str(&text).with_context(|| format!("{}: not TOML", path.display()))?;
+    let (table, path) = read_suggested(project_root)?;
     let list = |key: &str| -> anyhow::Result<String> {
         let v = table
             .get("curate")
@@ -125,16 +132,10 @@ pub fn suggested_overrides(project_root: &Path) -> anyhow::Result<Vec<String>> {
     Ok(vec![list("frames")?, list("validation")?])
 }
 
-/// The proposal `tinct run suggest` writes.
-pub const SUGGESTED: &str = "suggested.toml";
-
-/// Shots as `suggest` found them (`[suggest] shots = [[first, last], ...]` in suggested.toml).
+/// Shots as `suggest` found them (`[suggest] shots = [[first, last], ...]` in suggested.toml);
+/// none when there is no proposal.
 fn suggested_shots(project_root: &Path) -> Vec<(i64, i64)> {
-    let path = project_root.join(layout::CURATION).join(SUGGESTED);
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Vec::new();
-    };
-    let Ok(table) = toml::from_str::<toml::Table>(&text) else {
+    let Ok((table, _)) = read_suggested(project_root) else {
         return Vec::new();
     };
     table
@@ -209,15 +210,8 @@ pub struct MissingFrame {
 }
 
 pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
+    ctx.require_patterns()?;
     let cfg = &ctx.config;
-    anyhow::ensure!(
-        !cfg.source.pattern.is_empty(),
-        "config key source.pattern is empty"
-    );
-    anyhow::ensure!(
-        !cfg.reference.pattern.is_empty(),
-        "config key reference.pattern is empty"
-    );
     let chosen = chosen_frames(&cfg.curate.frames, &cfg.curate.validation)?;
     let src_cs = assumed_colorspace("source.colorspace", &cfg.source.colorspace)?;
     let ref_cs = assumed_colorspace("reference.colorspace", &cfg.reference.colorspace)?;

@@ -12,7 +12,7 @@
 
 use super::{Ctx, Outcome};
 use crate::color::Colorspace;
-use crate::color::tone::ToneCurve;
+use crate::color::tone::{ToneCurve, ToneFit};
 use crate::color::working as space;
 use crate::media::{self, Image, WriteOptions};
 use crate::project::config::LumaMode;
@@ -128,10 +128,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
                 .with_context(|| format!("frame {}: reading {}", p.frame, input_path.display()))?;
             [d.image.width, d.image.height]
         } else {
-            let src = media::read_linear(&root.join(&p.source), None)
-                .with_context(|| format!("frame {}: source {}", p.frame, p.source))?;
-            let reference = media::read_linear(&root.join(&p.reference), None)
-                .with_context(|| format!("frame {}: reference {}", p.frame, p.reference))?;
+            let (src, reference) = read_pair(ctx, p)?;
             let src = match &curve {
                 Some(c) => c.apply(&src),
                 None => src,
@@ -168,22 +165,32 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     })
 }
 
+/// An aligned pair's source and reference, linear.
+fn read_pair(ctx: &Ctx, p: &AlignedPair) -> anyhow::Result<(Image, Image)> {
+    let root = &ctx.project.root;
+    let src = media::read_linear(&root.join(&p.source), None)
+        .with_context(|| format!("frame {}: source {}", p.frame, p.source))?;
+    let reference = media::read_linear(&root.join(&p.reference), None)
+        .with_context(|| format!("frame {}: reference {}", p.frame, p.reference))?;
+    Ok((src, reference))
+}
+
 /// The tone curve of `train.luma = tone`, fitted on the training pairs (never on held-out ones).
 fn fit_tone(ctx: &Ctx, pairs: &[AlignedPair], validation: &[i64]) -> anyhow::Result<ToneCurve> {
-    let root = &ctx.project.root;
-    let mut images = Vec::new();
+    // One pair in memory at a time; the pairs are read again when the dataset is written, which
+    // costs a second decode but keeps a 2K reel's prep at two frames of memory, not all of them.
+    let mut fit = ToneFit::default();
+    let mut fitted = 0;
     for p in pairs.iter().filter(|p| !validation.contains(&p.frame)) {
-        let src = media::read_linear(&root.join(&p.source), None)
-            .with_context(|| format!("frame {}: source {}", p.frame, p.source))?;
-        let reference = media::read_linear(&root.join(&p.reference), None)
-            .with_context(|| format!("frame {}: reference {}", p.frame, p.reference))?;
-        images.push((src, reference));
+        let (src, reference) = read_pair(ctx, p)?;
+        fit.add_images(&src, &reference, 3);
+        fitted += 1;
     }
-    let curve = ToneCurve::fit_images(images.iter().map(|(s, r)| (s, r)), 3);
+    let curve = fit.curve();
     let at = |y: f32| format!("{y:.2}→{:.3}", curve.map(y));
     ctx.log(format!(
         "train.luma = tone: curve fitted on {} training pairs, largest shift {:.3} ({}, {}, {})",
-        images.len(),
+        fitted,
         curve.max_shift(),
         at(0.1),
         at(0.5),

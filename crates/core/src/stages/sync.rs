@@ -29,15 +29,8 @@ const GRID_H: usize = 16;
 const CENTRE: f64 = 0.8;
 
 pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
+    ctx.require_patterns()?;
     let cfg = &ctx.config;
-    anyhow::ensure!(
-        !cfg.source.pattern.is_empty(),
-        "config key source.pattern is empty"
-    );
-    anyhow::ensure!(
-        !cfg.reference.pattern.is_empty(),
-        "config key reference.pattern is empty"
-    );
     anyhow::ensure!(
         cfg.sync.max_offset >= 0,
         "config key sync.max-offset must not be negative"
