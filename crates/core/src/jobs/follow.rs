@@ -157,6 +157,7 @@ impl Follower {
                                 }
                                 tails.push(Tail::new(path, start));
                             }
+                            Msg::Fs(Ok(event)) if is_read_only(&event) => {}
                             Msg::Fs(Ok(event))
                                 if !event.need_rescan() && !event.paths.is_empty() =>
                             {
@@ -242,6 +243,14 @@ fn absolute(path: &Path) -> PathBuf {
 
 /// Call `on_change` whenever `file` is created, written, replaced or removed. Used to notice
 /// `job.json` rewrites (which are renames, so its folder is watched). Keep the watcher alive.
+/// An open, read or close-without-writing: what our own reading of a watched file causes.
+/// Acting on it would read again, which causes another: a busy loop at 100% CPU (seen on
+/// `tinct wait` and the bench while a job ran).
+fn is_read_only(event: &notify::Event) -> bool {
+    use notify::event::{AccessKind, AccessMode, EventKind};
+    matches!(event.kind, EventKind::Access(a) if a != AccessKind::Close(AccessMode::Write))
+}
+
 pub fn watch_file(
     file: &Path,
     on_change: impl Fn() + Send + 'static,
@@ -251,6 +260,7 @@ pub fn watch_file(
     let target = file.clone();
     let mut watcher =
         notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
+            Ok(event) if is_read_only(&event) => {}
             Ok(event) if !event.need_rescan() && !event.paths.contains(&target) => {}
             _ => on_change(),
         })?;
@@ -261,6 +271,24 @@ pub fn watch_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn our_own_reads_do_not_wake_a_watcher_but_writes_do() {
+        use notify::event::{AccessKind, AccessMode, DataChange, EventKind, ModifyKind};
+        let ev = |kind| notify::Event::new(kind);
+        assert!(is_read_only(&ev(EventKind::Access(AccessKind::Open(
+            AccessMode::Any
+        )))));
+        assert!(is_read_only(&ev(EventKind::Access(AccessKind::Close(
+            AccessMode::Read
+        )))));
+        assert!(!is_read_only(&ev(EventKind::Access(AccessKind::Close(
+            AccessMode::Write
+        )))));
+        assert!(!is_read_only(&ev(EventKind::Modify(ModifyKind::Data(
+            DataChange::Any
+        )))));
+    }
 
     #[test]
     fn delivers_complete_lines_appended_after_start() {
