@@ -5,7 +5,7 @@ use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
 pub enum Commands {
-    /// Run a benchmark against its peer (io, align, ml, grade, jobs, console).
+    /// Run a benchmark against its peer (io, align, ml, grade, jobs, console, quality).
     Bench {
         /// Which benchmark.
         #[arg(value_enum)]
@@ -16,6 +16,15 @@ pub enum Commands {
         /// Shorter run (fewer repetitions / smaller frames).
         #[arg(long)]
         quick: bool,
+        /// `quality`: which cases (default all three).
+        #[arg(long = "case", value_enum)]
+        cases: Vec<tinct_core::bench::quality::Case>,
+        /// `quality`: seed of the cases (shots, fading, the held-out shots).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// `quality`: also write the results as JSON to this file.
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
     },
 }
 
@@ -27,16 +36,23 @@ pub enum Bench {
     Grade,
     Jobs,
     Console,
+    /// The whole pipeline on three cases, scored against the truth on held-out shots.
+    Quality,
 }
 
-pub fn run(cmd: Commands, _g: &Global) -> anyhow::Result<u8> {
+pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
     let Commands::Bench {
         name,
         footage,
         quick,
+        cases,
+        seed,
+        json,
     } = cmd;
-    if let Bench::Ml = name {
-        return bench_ml_in_worker(footage, quick);
+    match name {
+        Bench::Ml => return bench_ml_in_worker(footage, quick),
+        Bench::Quality => return bench_quality(cases, seed, quick, &g.set, json),
+        _ => {}
     }
     let opts = crate::bench::BenchOpts {
         footage: crate::bench::footage_dir(footage)?,
@@ -45,7 +61,7 @@ pub fn run(cmd: Commands, _g: &Global) -> anyhow::Result<u8> {
     match name {
         Bench::Io => crate::bench::io::run(&opts)?,
         Bench::Align => crate::bench::align::run(&opts)?,
-        Bench::Ml => unreachable!("handled above"),
+        Bench::Ml | Bench::Quality => unreachable!("handled above"),
         Bench::Grade => crate::bench::grade::run(&opts)?,
         Bench::Jobs => crate::bench::jobs::run(&opts)?,
         Bench::Console => crate::bench::console::run(&opts)?,
@@ -65,4 +81,31 @@ fn bench_ml_in_worker(footage: Option<std::path::PathBuf>, quick: bool) -> anyho
     }
     let status = command.status()?;
     Ok(status.code().unwrap_or(1).clamp(0, 255) as u8)
+}
+
+/// `bench quality`: needs no footage folder (the cases come from the embedded panoramas).
+fn bench_quality(
+    cases: Vec<tinct_core::bench::quality::Case>,
+    seed: u64,
+    quick: bool,
+    sets: &[String],
+    json: Option<std::path::PathBuf>,
+) -> anyhow::Result<u8> {
+    use tinct_core::bench::quality;
+    let opts = quality::QualityOpts {
+        cases: if cases.is_empty() {
+            quality::Case::ALL.to_vec()
+        } else {
+            cases
+        },
+        seed,
+        quick,
+        sets: sets.to_vec(),
+        cache: None,
+    };
+    let results = quality::run(&opts)?;
+    if let Some(path) = json {
+        crate::fsx::write_atomic(&path, &serde_json::to_vec_pretty(&results)?)?;
+    }
+    Ok(0)
 }

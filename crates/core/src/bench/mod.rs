@@ -6,6 +6,7 @@ pub mod align;
 pub mod grade;
 pub mod io;
 pub mod jobs;
+pub mod quality;
 
 use std::path::PathBuf;
 

@@ -113,10 +113,10 @@ impl ToneCurve {
 
 /// Box radius of the low-pass that splits tone from detail (three passes ≈ a Gaussian of
 /// σ ≈ 7.2 px).
-const LOW_PASS_RADIUS: usize = 6;
+pub const LOW_PASS_RADIUS: usize = 6;
 
 /// `passes` separable box blurs of radius `r` over a `w`×`h` plane (edges clamped).
-fn blur(plane: &[f32], w: usize, h: usize, r: usize, passes: usize) -> Vec<f32> {
+pub fn blur(plane: &[f32], w: usize, h: usize, r: usize, passes: usize) -> Vec<f32> {
     let mut a = plane.to_vec();
     let mut b = vec![0f32; a.len()];
     for _ in 0..passes {

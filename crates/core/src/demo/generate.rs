@@ -5,7 +5,7 @@ use super::footage::PANORAMAS;
 use super::random::{Rng, stream_key};
 use super::render::{PrintedPanorama, luma, reference_transmittance, source_density};
 use super::shots::{Shot, ShotPlanInput, plan, shot_of};
-use super::transfer::{encode_video, video_gain, write_jpeg};
+use super::transfer::{encode_video, grade_shot, video_gain, write_jpeg};
 use super::truth::{DemoTruth, Footage, ReferenceTruth, SourceKind};
 use super::{DemoSpec, paths};
 use crate::media::{self, Image, WriteOptions};
@@ -42,7 +42,7 @@ pub fn generate(dir: &Path, spec: &DemoSpec) -> anyhow::Result<DemoTruth> {
     ref_frames.par_iter().try_for_each(|&r| {
         let n = r - reference.offset;
         let shot = shot_of(&plan.shots, n);
-        let linear = reference_transmittance(
+        let mut linear = reference_transmittance(
             &panoramas[&shot.panorama],
             shot,
             n,
@@ -51,6 +51,7 @@ pub fn generate(dir: &Path, spec: &DemoSpec) -> anyhow::Result<DemoTruth> {
             &to_source,
             &spec.stock,
         );
+        grade_shot(&mut linear, spec.transfer.shot_grade, spec.seed, shot.index);
         let rgb = encode_video(&linear, reference.video_gain);
         let path = reference.footage.path(dir, r);
         write_jpeg(

@@ -26,6 +26,10 @@ pub struct TransferSpec {
     /// Frames the transfer holds before the scan's first frame (the telecine started earlier).
     pub lead_in: usize,
     pub jpeg_quality: u8,
+    /// Strength of a per-shot grade the colourist gave the transfer (per-channel gain and
+    /// saturation drawn per shot, ±this fraction; 0 = one grade for the whole reel).
+    #[serde(default)]
+    pub shot_grade: f32,
 }
 
 impl Default for TransferSpec {
@@ -38,6 +42,7 @@ impl Default for TransferSpec {
             offset: 7,
             lead_in: 2,
             jpeg_quality: 85,
+            shot_grade: 0.0,
         }
     }
 }
@@ -62,6 +67,24 @@ impl TransferSpec {
             .after(&Matrix3::scale(rw as f64 / w, rh as f64 / h))
             .after(&framing)
             .after(&Matrix3::translate(0.5, 0.5))
+    }
+}
+
+/// The colourist's grade of one shot (`shot_grade` > 0): per-channel gain and a saturation
+/// change, drawn from the seed and the shot, applied to the transfer's linear light.
+pub fn grade_shot(linear: &mut Image, strength: f32, seed: u64, shot: usize) {
+    if strength <= 0.0 {
+        return;
+    }
+    let key = super::random::stream_key(seed, 0x6752_6164, shot as i64);
+    let draw = |i: u64| strength * super::random::gaussian_at(key, i).clamp(-2.0, 2.0) * 0.5;
+    let gain = [1.0 + draw(0), 1.0 + draw(1), 1.0 + draw(2)];
+    let saturation = 1.0 + draw(3);
+    for p in linear.data.chunks_exact_mut(3) {
+        let y = 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2];
+        for c in 0..3 {
+            p[c] = ((y + saturation * (p[c] - y)) * gain[c]).max(0.0);
+        }
     }
 }
 

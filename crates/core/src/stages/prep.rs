@@ -46,6 +46,48 @@ pub struct PrepManifest {
     /// rendered frame); absent = the source's luma as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub luma_curve: Option<ToneCurve>,
+    /// `train.luma = grade`: project-relative `.cube` whose luma change (low frequencies only)
+    /// every input, target and rendered frame went through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub luma_grade: Option<String>,
+}
+
+/// How the source's luma is corrected before the chroma network sees it.
+#[derive(Clone, Debug)]
+pub enum LumaFix {
+    Curve(ToneCurve),
+    Grade(crate::grade::Lut3d),
+}
+
+impl LumaFix {
+    pub fn apply(&self, img: &Image) -> Image {
+        match self {
+            LumaFix::Curve(c) => c.apply(img),
+            LumaFix::Grade(lut) => crate::grade::luma::graded_luma(img, lut),
+        }
+    }
+
+    /// For the log: which correction, how strong.
+    pub fn describe(&self) -> String {
+        match self {
+            LumaFix::Curve(c) => format!("the tone curve (largest shift {:.3})", c.max_shift()),
+            LumaFix::Grade(lut) => {
+                format!("the {0}x{0}x{0} grade's luma change, low-passed", lut.size)
+            }
+        }
+    }
+}
+
+impl PrepManifest {
+    /// The luma correction the dataset was prepared with (None = the source's luma exactly).
+    pub fn luma_fix(&self, root: &Path) -> anyhow::Result<Option<LumaFix>> {
+        if let Some(rel) = &self.luma_grade {
+            let lut = crate::grade::cube::read(&root.join(rel))
+                .with_context(|| format!("prep manifest key luma_grade '{rel}'"))?;
+            return Ok(Some(LumaFix::Grade(lut)));
+        }
+        Ok(self.luma_curve.clone().map(LumaFix::Curve))
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -104,14 +146,28 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         compression: "zip".into(),
         bits: 32,
     };
-    let curve = match ctx.config.train.luma {
-        LumaMode::Keep => None,
-        LumaMode::Tone => Some(fit_tone(ctx, &pairs, &validation)?),
-    };
     let mut manifest = PrepManifest {
         working_space: space::WORKING_SPACE_ID.into(),
         pairs: Vec::new(),
-        luma_curve: curve.clone(),
+        luma_curve: None,
+        luma_grade: None,
+    };
+    let curve = match ctx.config.train.luma {
+        LumaMode::Keep => None,
+        LumaMode::Tone => {
+            let c = fit_tone(ctx, &pairs, &validation)?;
+            manifest.luma_curve = Some(c.clone());
+            Some(LumaFix::Curve(c))
+        }
+        LumaMode::Grade => {
+            let lut = fit_grade(ctx, &pairs, &validation)?;
+            let rel = rel_dir.join(LUMA_GRADE);
+            std::fs::create_dir_all(&out_dir)
+                .with_context(|| format!("{}: cannot create", out_dir.display()))?;
+            crate::grade::cube::write(&root.join(&rel), &lut, "tinct train.luma = grade", &[])?;
+            manifest.luma_grade = Some(rel.to_string_lossy().into_owned());
+            Some(LumaFix::Grade(lut))
+        }
     };
     let mut outputs = Vec::new();
     for (i, p) in pairs.iter().enumerate() {
@@ -173,6 +229,43 @@ fn read_pair(ctx: &Ctx, p: &AlignedPair) -> anyhow::Result<(Image, Image)> {
     let reference = media::read_linear(&root.join(&p.reference), None)
         .with_context(|| format!("frame {}: reference {}", p.frame, p.reference))?;
     Ok((src, reference))
+}
+
+/// `prep/luma-grade.cube`: the LUT of `train.luma = grade`.
+pub const LUMA_GRADE: &str = "luma-grade.cube";
+
+/// The 3D LUT of `train.luma = grade`: the MatchGrade fit (its `[matchgrade]` settings) on the
+/// training pairs only.
+fn fit_grade(
+    ctx: &Ctx,
+    pairs: &[AlignedPair],
+    validation: &[i64],
+) -> anyhow::Result<crate::grade::Lut3d> {
+    let mg = &ctx.config.matchgrade;
+    let mut samples = crate::grade::Samples::default();
+    for p in pairs.iter().filter(|p| !validation.contains(&p.frame)) {
+        let (src, reference) = read_pair(ctx, p)?;
+        samples
+            .push_pair(&src, &reference, 3)
+            .with_context(|| format!("train.luma = grade: frame {}", p.frame))?;
+    }
+    anyhow::ensure!(
+        !samples.is_empty(),
+        "train.luma = grade: the training pairs hold no usable pixels"
+    );
+    let params = crate::grade::lut_fit::LutFitParams {
+        size: mg.lut_size,
+        smoothness: mg.smoothness,
+        prior_weight: mg.prior_weight,
+        ..Default::default()
+    };
+    let lut = crate::grade::fit_lut(&samples.thinned(mg.max_samples), &params).1;
+    ctx.log(format!(
+        "train.luma = grade: {0}x{0}x{0} LUT fitted on {1} pixels of the training pairs",
+        mg.lut_size,
+        samples.len().min(mg.max_samples)
+    ));
+    Ok(lut)
 }
 
 /// The tone curve of `train.luma = tone`, fitted on the training pairs (never on held-out ones).

@@ -44,7 +44,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         ctx.frames
     );
     let assume = assumed_colorspace("source.colorspace", &ctx.config.source.colorspace)?;
-    let curve = luma_curve(ctx);
+    let curve = luma_fix(ctx)?;
 
     let out_dir = ctx.project.path(layout::INFERENCE);
     let started = Instant::now();
@@ -91,20 +91,21 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     })
 }
 
-/// The tone curve the network was trained under (`train.luma = tone`, in the prepared dataset's
+/// The luma correction the network was trained under (`train.luma`, in the prepared dataset's
 /// manifest): every frame's luma goes through it before the chroma is predicted, exactly as the
 /// training inputs and targets did.
-fn luma_curve(ctx: &Ctx) -> Option<crate::color::tone::ToneCurve> {
+fn luma_fix(ctx: &Ctx) -> anyhow::Result<Option<tinct_core::stages::prep::LumaFix>> {
     let path = tinct_core::stages::prep::prep_dir(&ctx.project.root).join(crate::dataset::MANIFEST);
-    let curve = crate::dataset::PrepManifest::load(&path).ok()?.luma_curve;
-    match &curve {
-        Some(c) => ctx.log(format!(
-            "luma: the source's, through the tone curve of the prepared dataset (largest shift {:.3})",
-            c.max_shift()
-        )),
+    let Ok(manifest) = crate::dataset::PrepManifest::load(&path) else {
+        ctx.log("luma: the source's, exactly (no prepared dataset manifest)");
+        return Ok(None);
+    };
+    let fix = manifest.luma_fix(&ctx.project.root)?;
+    match &fix {
+        Some(f) => ctx.log(format!("luma: the source's, through {}", f.describe())),
         None => ctx.log("luma: the source's, exactly (train.luma = keep)"),
     }
-    curve
+    Ok(fix)
 }
 
 /// `infer.checkpoint` → a checkpoint file: empty = best of the latest train run; a file; or a

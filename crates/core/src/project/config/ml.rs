@@ -59,7 +59,8 @@ pub struct TrainConfig {
     pub prior: String,
     /// Where the render's luma comes from: `tone` = the source's, through a smooth monotone
     /// curve fitted on the training pairs (its detail and grain, the reference's tone scale);
-    /// `keep` = the source's exactly.
+    /// `grade` = the source's, its low frequencies moved as the MatchGrade 3D LUT moves them
+    /// (colour-dependent fading); `keep` = the source's exactly.
     pub luma: LumaMode,
 }
 
@@ -69,9 +70,13 @@ pub struct TrainConfig {
 pub enum LumaMode {
     /// The source's Y' exactly (a B&W or unfaded scan whose tone is right).
     Keep,
-    /// The source's Y' through a tone curve fitted on the pairs (a faded print).
+    /// The source's Y' through a tone curve fitted on the pairs (a print faded evenly across
+    /// its colours).
     #[default]
     Tone,
+    /// The source's Y' plus the low frequencies of the luma change the MatchGrade LUT makes
+    /// (a print whose dyes faded unequally: its luma error depends on the colour).
+    Grade,
 }
 
 impl Default for TrainConfig {
