@@ -300,7 +300,7 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
         let lr = schedule::lr_at(sched, cfg.lr, warmup, step, total);
         adam.zero_grad();
         let pred = tch::autocast(half, || net.forward(&x)).to_kind(Kind::Float);
-        let loss = (&pred - &y).abs().mean(Kind::Float);
+        let loss = chroma_loss(&pred, &y, cfg.loss_scale);
         loss.backward();
         adam.step(lr);
         loss_acc += loss.detach();
@@ -358,6 +358,16 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
         last_checkpoint: last_ckpt,
         device: super::device::describe(device),
     })
+}
+
+/// L1 between predicted and target chroma, after a `scale`×`scale` box average when > 1.
+fn chroma_loss(pred: &tch::Tensor, target: &tch::Tensor, scale: u32) -> tch::Tensor {
+    if scale <= 1 {
+        return (pred - target).abs().mean(Kind::Float);
+    }
+    let k = [scale as i64, scale as i64];
+    let pool = |t: &tch::Tensor| t.avg_pool2d(k, k, [0, 0], false, true, None::<i64>);
+    (pool(pred) - pool(target)).abs().mean(Kind::Float)
 }
 
 /// ΔE00 of the network's render of each held-out frame against its target, pooled.

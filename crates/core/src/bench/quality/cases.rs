@@ -148,8 +148,9 @@ pub fn split(truth: &DemoTruth, seed: u64) -> CaseSplit {
 }
 
 /// Start every benchmark run from the same files: the footage stays, the pipeline's outputs
-/// and earlier runs go.
-pub fn reset_pipeline(dir: &Path) -> anyhow::Result<()> {
+/// and earlier runs go, and `tinct.toml` is rewritten with today's defaults (a cached case
+/// would otherwise keep the defaults of the build that generated it).
+pub fn reset_pipeline(dir: &Path, truth: &DemoTruth) -> anyhow::Result<()> {
     for sub in ["pipeline", "runs"] {
         let p = dir.join(sub);
         if p.exists() {
@@ -157,6 +158,13 @@ pub fn reset_pipeline(dir: &Path) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("{}: cannot clear: {e}", p.display()))?;
         }
     }
+    crate::project::init(
+        dir,
+        &truth.source.pattern,
+        &truth.reference.footage.pattern,
+        0,
+        true,
+    )?;
     Ok(())
 }
 

@@ -88,7 +88,7 @@ fn run_case(case: Case, opts: &QualityOpts, cache: &Path) -> anyhow::Result<Case
     let dir = cache.join(format!("{}-s{}", case.id(), opts.seed));
     let truth = cases::ensure_generated(case, opts.seed, &dir)?;
     let split = cases::split(&truth, opts.seed);
-    cases::reset_pipeline(&dir)?;
+    cases::reset_pipeline(&dir, &truth)?;
     let mut sets = opts.sets.clone();
     if opts.quick {
         sets.extend(QUICK_SETS.iter().map(|s| s.to_string()));
