@@ -138,3 +138,65 @@ fn rendered_frames_are_skipped_unless_forced_and_ranges_render_a_subset() {
     let dy = (space::luma(src.rgb(x, y)) - space::luma(out.rgb(x, y))).abs();
     assert!(dy < 2e-3, "delivered luma differs by {dy}");
 }
+
+#[test]
+fn grade_luma_is_applied_the_same_way_at_prep_and_at_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = project(dir.path(), &[1, 2, 3]);
+    p.config.train.luma = tinct_ml::project::config::LumaMode::Grade;
+    p.config.train.steps = 15;
+    // Fade the scan: 40% darker than the reference, so the grade has a tone to put back.
+    for f in [1, 2, 3] {
+        for rel in [
+            format!("footage/scan.{f:04}.exr"),
+            format!("pipeline/02_alignment/src.{f:04}.exr"),
+        ] {
+            let path = dir.path().join(rel);
+            let mut img = media::read_linear(&path, None).unwrap();
+            img.data.iter_mut().for_each(|v| *v *= 0.6);
+            media::write(&path, &img, &float_exr()).unwrap();
+        }
+    }
+    prep::run(&ctx(&p, "prep")).unwrap();
+    let manifest = tinct_ml::dataset::PrepManifest::load(
+        &dir.path()
+            .join("pipeline/03_copycat_training/prep/manifest.json"),
+    )
+    .unwrap();
+    let cube = manifest
+        .luma_grade
+        .clone()
+        .expect("the manifest names the luma grade");
+    assert!(dir.path().join(&cube).exists(), "{cube} missing");
+    train::run(&ctx(&p, "train")).unwrap();
+    infer::run(&ctx(&p, "infer")).unwrap();
+    // The render's luma is the corrected luma the network was trained on, not the raw scan's.
+    let pair = manifest.pairs.iter().find(|q| q.frame == 1).unwrap();
+    let input = media::read_linear(&dir.path().join(&pair.input), None).unwrap();
+    let render = media::read_linear(
+        &dir.path()
+            .join("pipeline/04_inference_render/render.0001.exr"),
+        None,
+    )
+    .unwrap();
+    let scan = media::read_linear(&dir.path().join("footage/scan.0001.exr"), None).unwrap();
+    assert_eq!((input.width, input.height), (render.width, render.height));
+    let (mut max_dy, mut lift) = (0f32, 0f64);
+    for y in 0..input.height {
+        for x in 0..input.width {
+            let a = space::rgb_to_ycbcr(input.rgb(x, y))[0];
+            let b = space::rgb_to_ycbcr(render.rgb(x, y))[0];
+            max_dy = max_dy.max((a - b).abs());
+            lift += f64::from(a - space::rgb_to_ycbcr(scan.rgb(x, y))[0]);
+        }
+    }
+    let lift = lift / (input.width * input.height) as f64;
+    assert!(
+        lift > 0.03,
+        "the grade did not lift the faded luma (mean {lift})"
+    );
+    assert!(
+        max_dy < 2e-3,
+        "render luma differs from the prepared luma by {max_dy}"
+    );
+}
