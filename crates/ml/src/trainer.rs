@@ -148,12 +148,7 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
     if resume_from.is_none() && use_lut {
         let t = Instant::now();
         let mg = &ctx.config.matchgrade;
-        let fit_params = crate::grade::lut_fit::LutFitParams {
-            size: mg.lut_size,
-            smoothness: mg.smoothness,
-            prior_weight: mg.prior_weight,
-            ..Default::default()
-        };
+        let fit_params = mg.lut_fit_params();
         let (lut, n) = super::prior::fit_on_pairs(&train_images, &fit_params, mg.max_samples)?;
         net.set_prior(&lut);
         ctx.log(format!(

@@ -171,12 +171,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         "fitting on {} samples from frames {frames:?}",
         samples.len()
     ));
-    let params = LutFitParams {
-        size: cfg.lut_size,
-        smoothness: cfg.smoothness,
-        prior_weight: cfg.prior_weight,
-        ..Default::default()
-    };
+    let params = cfg.lut_fit_params();
     let grades = FittedGrades::fit(&samples, &params);
     let fit_s = t0.elapsed().as_secs_f64();
 

@@ -253,13 +253,7 @@ fn fit_grade(
         !samples.is_empty(),
         "train.luma = grade: the training pairs hold no usable pixels"
     );
-    let params = crate::grade::lut_fit::LutFitParams {
-        size: mg.lut_size,
-        smoothness: mg.smoothness,
-        prior_weight: mg.prior_weight,
-        ..Default::default()
-    };
-    let lut = crate::grade::fit_lut(&samples.thinned(mg.max_samples), &params).1;
+    let lut = crate::grade::fit_lut(&samples.thinned(mg.max_samples), &mg.lut_fit_params()).1;
     ctx.log(format!(
         "train.luma = grade: {0}x{0}x{0} LUT fitted on {1} pixels of the training pairs",
         mg.lut_size,

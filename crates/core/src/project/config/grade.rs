@@ -17,6 +17,19 @@ pub struct MatchgradeConfig {
     pub render: String,
 }
 
+impl MatchgradeConfig {
+    /// The LUT fit these settings ask for (MatchGrade, the network's prior and `train.luma =
+    /// grade` all fit the same LUT).
+    pub fn lut_fit_params(&self) -> crate::grade::lut_fit::LutFitParams {
+        crate::grade::lut_fit::LutFitParams {
+            size: self.lut_size,
+            smoothness: self.smoothness,
+            prior_weight: self.prior_weight,
+            ..Default::default()
+        }
+    }
+}
+
 impl Default for MatchgradeConfig {
     fn default() -> Self {
         Self {
