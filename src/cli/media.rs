@@ -45,8 +45,9 @@ pub enum MediaCmd {
     },
 }
 
-pub fn run(cmd: Commands, _g: &Global) -> anyhow::Result<u8> {
+pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
     let Commands::Media(cmd) = cmd;
+    apply_limits(g)?;
     match cmd {
         MediaCmd::Info { path, json } => info(&path, json),
         MediaCmd::Convert {
@@ -187,4 +188,16 @@ fn convert(
         output.display()
     );
     Ok(0)
+}
+
+/// The readers' limits (`[media]`): the project's, with `--set`, when the command runs in or is
+/// pointed at one; else the defaults with `--set`. Files are often inspected outside a project.
+fn apply_limits(g: &Global) -> anyhow::Result<()> {
+    let config = match crate::project::resolve_root(g.project.as_deref()) {
+        Ok(_) => crate::project::open(g.project.as_deref(), &g.set)?.config,
+        Err(e) if g.project.is_some() => return Err(e),
+        Err(_) => crate::project::apply_overrides(&crate::project::Config::default(), &g.set)?,
+    };
+    media::budget::set_max_pixels(config.media.max_pixels);
+    Ok(())
 }

@@ -59,6 +59,20 @@ pub enum MediaError {
         got_h: usize,
     },
 
+    #[error(
+        "{path}: the header declares a {width}x{height} image, more than media.max-pixels = {max} \
+         (a corrupt header; if the frame is real, raise media.max-pixels in tinct.toml)"
+    )]
+    TooLarge {
+        path: PathBuf,
+        width: u64,
+        height: u64,
+        max: u64,
+    },
+
+    #[error("{path}: not enough memory to decode it ({} MB needed)", bytes / 1_000_000)]
+    OutOfMemory { path: PathBuf, bytes: u64 },
+
     #[error("{path}: cannot write {what}")]
     CannotWrite { path: PathBuf, what: String },
 

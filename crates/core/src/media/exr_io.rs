@@ -144,6 +144,7 @@ pub fn read(path: &Path) -> Result<Decoded> {
 
 /// Every other EXR, through the `exr` crate's image reader.
 fn read_general(path: &Path) -> Result<Decoded> {
+    check_budget(path)?;
     let file = exr::prelude::read()
         .no_deep_data()
         .largest_resolution_level()
@@ -200,7 +201,7 @@ fn read_general(path: &Path) -> Result<Decoded> {
 
     let (w, h) = (layer.size.width(), layer.size.height());
     let nch = picked.len();
-    let mut data = vec![0f32; w * h * nch];
+    let mut data = super::budget::zeroed::<f32>(path, w * h * nch)?;
     for (out_c, &ci) in picked.iter().enumerate() {
         let ch = &layer.channel_data.list[ci];
         if ch.sampling != Vec2(1, 1) {
@@ -225,6 +226,25 @@ fn read_general(path: &Path) -> Result<Decoded> {
         &layer.attributes.other,
     );
     Ok(Decoded { image, colorspace })
+}
+
+/// Check every part's declared size against the budget, and that the samples the `exr` crate
+/// will allocate for them (it allocates infallibly) plus our own buffer fit in memory.
+fn check_budget(path: &Path) -> Result<()> {
+    let meta = exr::meta::MetaData::read_from_file(path, false).map_err(|e| map_err(path, e))?;
+    let mut bytes: u64 = 0;
+    for h in &meta.headers {
+        let (w, hgt) = (h.layer_size.width() as u64, h.layer_size.height() as u64);
+        super::budget::check_size(path, w, hgt)?;
+        let per_pixel: u64 = h
+            .channels
+            .list
+            .iter()
+            .map(|c| c.sample_type.bytes_per_sample() as u64 + 4)
+            .sum();
+        bytes = bytes.saturating_add((w * hgt).saturating_mul(per_pixel));
+    }
+    super::budget::ensure_allocatable(path, bytes)
 }
 
 type Attrs = std::collections::HashMap<Text, AttributeValue>;

@@ -7,6 +7,7 @@
 //!
 //! (The signatures below are the contract other modules code against.)
 
+pub mod budget;
 mod dpx;
 mod error;
 mod exr_io;

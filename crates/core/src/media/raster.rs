@@ -103,22 +103,27 @@ fn describe(ct: ColorType) -> Option<(Vec<&'static str>, PixelType)> {
 }
 
 pub fn read(path: &Path, f: Format) -> Result<Decoded> {
-    let dynimg = open(path, f)?.decode().map_err(|e| map_err(path, f, e))?;
-    let (w, h) = (dynimg.width() as usize, dynimg.height() as usize);
-    let ct = dynimg.color();
+    let dec = open(path, f)?
+        .into_decoder()
+        .map_err(|e| map_err(path, f, e))?;
+    let (w, h) = dec.dimensions();
+    super::budget::check_size(path, w as u64, h as u64)?;
+    let ct = dec.color_type();
     let Some((names, pt)) = describe(ct) else {
         return Err(MediaError::unsupported(
             path,
             format!("{} pixel layout {ct:?}", format_name(f)),
         ));
     };
+    // Decode into a buffer we allocated fallibly: the codec's own allocation aborts the process
+    // when a header declares more than the machine has.
+    let total = usize::try_from(dec.total_bytes()).unwrap_or(usize::MAX);
+    let mut raw = super::budget::zeroed::<u8>(path, total)?;
+    dec.read_image(&mut raw).map_err(|e| map_err(path, f, e))?;
+    let (w, h) = (w as usize, h as usize);
     let channels = names.len();
-    // Luma+alpha has no slot in `Image` (1, 3 or 4 channels): widen it to RGBA.
-    let data: Vec<f32> = match (ct, pt) {
-        (ColorType::L8 | ColorType::L16, _) => dynimg.to_luma32f().into_raw(),
-        (_, _) if channels == 4 => dynimg.to_rgba32f().into_raw(),
-        _ => dynimg.to_rgb32f().into_raw(),
-    };
+    let mut data = super::budget::zeroed::<f32>(path, w * h * channels)?;
+    widen(ct, &raw, &mut data);
     let image = Image::from_vec(w, h, channels, data);
     super::error::check_finite(path, &image)?;
     let colorspace = if pt == PixelType::Float {
@@ -127,6 +132,33 @@ pub fn read(path: &Path, f: Format) -> Result<Decoded> {
         Colorspace::Srgb
     };
     Ok(Decoded { image, colorspace })
+}
+
+/// Decoded bytes (native-endian samples, as the codecs return them) to 0..1 floats (floats
+/// as they are). Luma+alpha has no slot in `Image` (1, 3 or 4 channels): it widens to RGBA.
+fn widen(ct: ColorType, raw: &[u8], out: &mut [f32]) {
+    let u8s = || raw.iter().map(|&v| v as f32 / 255.0);
+    let u16s = || {
+        raw.chunks_exact(2)
+            .map(|b| u16::from_ne_bytes([b[0], b[1]]) as f32 / 65535.0)
+    };
+    let samples: Box<dyn Iterator<Item = f32>> = match ct {
+        ColorType::Rgb32F | ColorType::Rgba32F => Box::new(
+            raw.chunks_exact(4)
+                .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]])),
+        ),
+        ColorType::L16 | ColorType::La16 | ColorType::Rgb16 | ColorType::Rgba16 => Box::new(u16s()),
+        _ => Box::new(u8s()),
+    };
+    if matches!(ct, ColorType::La8 | ColorType::La16) {
+        let mut samples = samples;
+        for px in out.chunks_exact_mut(4) {
+            let (l, a) = (samples.next().unwrap_or(0.0), samples.next().unwrap_or(0.0));
+            px.copy_from_slice(&[l, l, l, a]);
+        }
+    } else {
+        out.iter_mut().zip(samples).for_each(|(d, s)| *d = s);
+    }
 }
 
 pub fn probe(path: &Path) -> Result<FileInfo> {

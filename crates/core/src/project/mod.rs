@@ -46,6 +46,7 @@ pub fn open(explicit: Option<&Path>, set: &[String]) -> anyhow::Result<Project> 
     let root = resolve_root(explicit)?;
     let mut project = Project::load(&root)?;
     project.config = overrides::apply(&project.config, set)?;
+    project.apply_process_limits();
     Ok(project)
 }
 
@@ -69,10 +70,17 @@ impl Project {
         let path = root.join(CONFIG_FILE);
         let text = crate::fsx::read_to_string(&path)?;
         let config = parse_config(&path, &text)?;
-        Ok(Project {
+        let project = Project {
             root: root.to_path_buf(),
             config,
-        })
+        };
+        project.apply_process_limits();
+        Ok(project)
+    }
+
+    /// Make this project's `[media]` limits the ones every reader in this process applies.
+    pub fn apply_process_limits(&self) {
+        crate::media::budget::set_max_pixels(self.config.media.max_pixels);
     }
 
     /// Resolve a path written in `tinct.toml` (relative to the project root).

@@ -90,6 +90,7 @@ fn stride(h: &DpxHeader, file_len: usize) -> usize {
 
 pub fn read(path: &Path) -> Result<Decoded> {
     let (h, bytes) = read_header(path)?;
+    super::budget::check_size(path, h.width as u64, h.height as u64)?;
     let (w, hgt, ch) = (h.width as usize, h.height as usize, h.channels());
     let line = stride(&h, bytes.len());
     let start = h.data_offset as usize;
@@ -104,7 +105,7 @@ pub fn read(path: &Path) -> Result<Decoded> {
             ),
         ));
     }
-    let mut data = vec![0f32; w * hgt * ch];
+    let mut data = super::budget::zeroed::<f32>(path, w * hgt * ch)?;
     for (y, out) in data.chunks_exact_mut(w * ch).enumerate() {
         let at = start + y * line;
         let end = (at + line).min(bytes.len());

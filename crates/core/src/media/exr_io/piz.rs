@@ -54,6 +54,7 @@ pub(super) fn read(path: &Path) -> Result<Option<Decoded>> {
     };
     let header = header.clone();
     let (width, height) = (header.layer_size.width(), header.layer_size.height());
+    crate::media::budget::check_size(path, width as u64, height as u64)?;
     let lines_per_block = Compression::PIZ.scan_lines_per_block();
     let block_count = height.div_ceil(lines_per_block);
 
@@ -97,7 +98,7 @@ pub(super) fn read(path: &Path) -> Result<Option<Decoded>> {
         picked: picked.clone(),
     };
     let nch = picked.len();
-    let mut data = vec![0f32; width * height * nch];
+    let mut data = crate::media::budget::zeroed::<f32>(path, width * height * nch)?;
     data.par_chunks_mut(width * nch * lines_per_block)
         .zip(blocks.into_par_iter())
         .enumerate()

@@ -5,12 +5,14 @@ mod align;
 mod dataset;
 mod grade;
 mod jobs;
+mod media;
 mod ml;
 
 pub use align::AlignConfig;
 pub use dataset::{CurateConfig, SyncConfig};
 pub use grade::{CompareConfig, MatchgradeConfig};
 pub use jobs::JobsConfig;
+pub use media::MediaConfig;
 pub use ml::{InferConfig, LumaMode, PrepConfig, TrainConfig};
 
 use serde::{Deserialize, Serialize};
@@ -30,6 +32,7 @@ pub struct Config {
     pub matchgrade: MatchgradeConfig,
     pub compare: CompareConfig,
     pub jobs: JobsConfig,
+    pub media: MediaConfig,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
