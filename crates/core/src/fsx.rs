@@ -90,7 +90,23 @@ pub fn append(path: &Path, record: &[u8]) -> Result<(), FsError> {
         .append(true)
         .open(path)
         .map_err(|e| FsError::new(path, e))?;
-    f.write_all(record).map_err(|e| FsError::new(path, e))
+    write_whole_record(&mut f, record).map_err(|e| FsError::new(path, e))
+}
+
+/// Write one record at the end of an `O_APPEND` file, all or nothing: a full disk can take part
+/// of it, and that torn tail is cut again (only while the file has grown by less than the
+/// record, i.e. nobody else appended since), so the log still ends on a whole record.
+pub fn write_whole_record(f: &mut File, record: &[u8]) -> io::Result<()> {
+    let before = f.metadata()?.len();
+    let written = f.write_all(record);
+    if written.is_err()
+        && let Ok(now) = f.metadata().map(|m| m.len())
+        && now > before
+        && now <= before + record.len() as u64
+    {
+        let _ = f.set_len(before);
+    }
+    written
 }
 
 /// Open (creating it) the lock file `path` and hold an exclusive lock on it until the returned

@@ -13,7 +13,7 @@ pub use format::{parse, render};
 
 use crate::fsx::FsError;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// A journal file (it need not exist yet: the first append creates it).
@@ -49,7 +49,7 @@ impl Journal {
         let eol = line_ending(&mut file).map_err(err)?;
         let mut record = separator(&mut file, eol).map_err(err)?;
         record.push_str(&render(entry, eol));
-        file.write_all(record.as_bytes()).map_err(err)?;
+        crate::fsx::write_whole_record(&mut file, record.as_bytes()).map_err(err)?;
         file.sync_data().map_err(err)
     }
 

@@ -288,12 +288,17 @@ pub fn write(path: &Path, f: Format, img: &Image, opts: &WriteOptions) -> Result
         }
     };
     crate::fsx::write_atomic_with(path, |file| {
-        let out = std::io::BufWriter::new(file);
+        let mut out = std::io::BufWriter::new(file);
         let res = match f {
-            Format::Png => image::codecs::png::PngEncoder::new(out).write_image(&bytes, w, h, ect),
-            _ => image::codecs::tiff::TiffEncoder::new(out).write_image(&bytes, w, h, ect),
+            Format::Png => {
+                image::codecs::png::PngEncoder::new(&mut out).write_image(&bytes, w, h, ect)
+            }
+            _ => image::codecs::tiff::TiffEncoder::new(&mut out).write_image(&bytes, w, h, ect),
         };
-        res.map_err(|e| std::io::Error::other(e.to_string()))
+        res.map_err(|e| std::io::Error::other(e.to_string()))?;
+        // Flush here: a BufWriter dropped with a full disk loses its last bytes silently, and the
+        // rename would then put a truncated frame under its final name.
+        std::io::Write::flush(&mut out)
     })
     .map_err(|e| MediaError::io(path, e.source))
 }

@@ -258,7 +258,8 @@ fn render_sequence(
         let mut img = media::read_linear(&seq.path(f), assume)
             .with_context(|| format!("source frame {f}"))?;
         grades.apply_image(kind, &mut img);
-        spec.write(&out, &img)?;
+        spec.write(&out, &img)
+            .with_context(|| format!("frame {f}: cannot write the render"))?;
         let done = i + 1;
         let fps = done as f64 / t0.elapsed().as_secs_f64().max(1e-9);
         ctx.metric(json!({"frame": f, "done": done, "total": frames.len(), "fps": fps, "eta": (frames.len() - done) as f64 / fps}))?;

@@ -1,0 +1,228 @@
+//! A full disk: a render and journal appends into a tmpfs of a few hundred KB, until it is
+//! full. Each write fails with a clear error, no partial file is left under a final name, the
+//! project stays usable (`tinct status`), and once space is back the next command carries on
+//! from where it stopped (the render skips the frames it already wrote).
+//!
+//! The tmpfs is mounted by the test; where the machine does not allow it (not root, no mount
+//! namespace) the test says why and passes without checking.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use tinct::media::{self, Image, WriteOptions};
+use tinct::project::{self, layout};
+use tinct::stages::align::{AlignedPair, AlignmentManifest};
+
+/// A tmpfs mounted on `dir` for the life of the value.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Result<Tmpfs, String> {
+        std::fs::create_dir_all(dir).unwrap();
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .map_err(|e| format!("cannot run mount: {e}"))?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).trim().to_owned());
+        }
+        Ok(Tmpfs(dir.to_owned()))
+    }
+
+    /// Give the file system more room (space is back).
+    fn grow(&self, size: &str) {
+        let st = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+fn tinct(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tinct"))
+        .arg("-p")
+        .arg(root)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A project with 40 source frames of 96x64 and 4 aligned pairs, ready for `run matchgrade`.
+fn project_with_pairs(root: &Path) {
+    let mut proj = project::init(
+        root,
+        "footage/src/reel.%04d.exr",
+        "footage/ref/ref.%04d.exr",
+        0,
+        false,
+    )
+    .unwrap();
+    let pano = tinct::demo::footage::PANORAMAS[1].decode().unwrap();
+    let opts = WriteOptions {
+        half: false,
+        ..Default::default()
+    };
+    let mut manifest = AlignmentManifest {
+        crop: [0, 0, 96, 64],
+        pairs: Vec::new(),
+    };
+    for f in 1..=40i64 {
+        let clean = pano.crop(100 + 4 * f as usize, 120, 96, 64);
+        let mut src = clean.clone();
+        src.data.iter_mut().for_each(|v| *v = v.powf(1.3) * 0.8);
+        media::write(
+            &root.join(format!("footage/src/reel.{f:04}.exr")),
+            &src,
+            &opts,
+        )
+        .unwrap();
+        if f % 10 == 1 {
+            let s = format!("{}/src.{f:04}.exr", layout::ALIGNMENT);
+            let r = format!("{}/ref.{f:04}.exr", layout::ALIGNMENT);
+            media::write(&root.join(&s), &src, &opts).unwrap();
+            media::write(&root.join(&r), &clean, &opts).unwrap();
+            manifest.pairs.push(aligned(f, s, r));
+        }
+    }
+    std::fs::write(
+        root.join(layout::ALIGNMENT).join("manifest.json"),
+        serde_json::to_vec(&manifest).unwrap(),
+    )
+    .unwrap();
+    proj.config.matchgrade.lut_size = 9;
+    proj.config.infer.format = "exr".into();
+    proj.config.infer.exr_compression = "none".into();
+    std::fs::write(
+        root.join(project::CONFIG_FILE),
+        project::config_file_text(&proj.config).unwrap(),
+    )
+    .unwrap();
+}
+
+fn aligned(frame: i64, source: String, reference: String) -> AlignedPair {
+    AlignedPair {
+        frame,
+        reference_frame: frame,
+        source,
+        reference,
+        model: "similarity".into(),
+        matrix: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+        confidence: 0.99,
+        residual: 0.0,
+        coverage: 1.0,
+        flagged: false,
+        accepted: false,
+        override_mode: "none".into(),
+        split: String::new(),
+    }
+}
+
+/// Every file under a final name in `dir` decodes; returns the rendered frames.
+fn rendered_frames(dir: &Path) -> Vec<PathBuf> {
+    let mut frames = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_str().unwrap().to_owned();
+        assert!(!name.starts_with(".tinct-tmp"), "temp file left: {name}");
+        if name.ends_with(".exr") {
+            let img: Image = media::read_linear(&p, None)
+                .unwrap_or_else(|e| panic!("{name} does not decode: {e:#}"));
+            assert_eq!((img.width, img.height), (96, 64), "{name}");
+            frames.push(p);
+        }
+    }
+    frames.sort();
+    frames
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_full_disk_fails_cleanly_and_the_project_carries_on_once_space_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    project_with_pairs(root);
+
+    // The render: room for the exports and about a third of the frames.
+    let renders = root.join(layout::MATCHGRADE);
+    let fs = match Tmpfs::mount(&renders, "900k") {
+        Ok(fs) => fs,
+        Err(why) => {
+            eprintln!("skipped: cannot mount a tmpfs here ({why})");
+            return;
+        }
+    };
+    let out = tinct(root, &["run", "matchgrade"]);
+    let err = stderr(&out);
+    assert!(
+        !out.status.success(),
+        "the render should fail on a full disk"
+    );
+    assert!(err.contains("No space left"), "{err}");
+    assert!(err.contains("frame"), "the error names the frame: {err}");
+    let partial = rendered_frames(&renders);
+    assert!(
+        !partial.is_empty() && partial.len() < 40,
+        "{} frames fit",
+        partial.len()
+    );
+    let status = tinct(root, &["status"]);
+    assert!(status.status.success(), "{}", stderr(&status));
+    let kept: Vec<_> = partial
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().modified().unwrap())
+        .collect();
+
+    fs.grow("16m");
+    let out = tinct(root, &["run", "matchgrade"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let all = rendered_frames(&renders);
+    assert_eq!(all.len(), 40);
+    for (p, t) in partial.iter().zip(kept) {
+        let now = std::fs::metadata(p).unwrap().modified().unwrap();
+        assert_eq!(now, t, "{} was rendered again", p.display());
+    }
+
+    // The journal: notes until the disk is full; the journal keeps whole entries only.
+    let notes = root.join("notes");
+    let before = std::fs::read(root.join(layout::JOURNAL)).unwrap();
+    let fs = Tmpfs::mount(&notes, "64k").unwrap();
+    std::fs::write(root.join(layout::JOURNAL), &before).unwrap();
+    let journal = tinct::journal::Journal::open(root.join(layout::JOURNAL));
+    let start = journal.entries().unwrap().len();
+    let text = "grain check on reel 1: ".to_owned() + &"density steady, no flicker. ".repeat(60);
+    let mut written = 0;
+    let failure = loop {
+        let out = tinct(root, &["note", &text]);
+        if !out.status.success() {
+            break stderr(&out);
+        }
+        written += 1;
+        assert!(written < 200, "a 64k tmpfs never filled");
+    };
+    assert!(failure.contains("No space left"), "{failure}");
+    assert!(failure.contains("experiments.md"), "{failure}");
+    let entries = journal.entries().unwrap();
+    assert_eq!(
+        entries.len(),
+        start + written,
+        "a torn entry was left behind"
+    );
+    assert!(entries.last().unwrap().text.ends_with("no flicker."));
+    let status = tinct(root, &["status"]);
+    assert!(status.status.success(), "{}", stderr(&status));
+    fs.grow("1m");
+    let out = tinct(root, &["note", "space is back"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(journal.entries().unwrap().len(), start + written + 1);
+}
