@@ -133,9 +133,34 @@ impl Loaded {
 }
 
 /// The newest checkpoint (highest step) in an artifacts folder.
+/// The checkpoint a resume of `run_dir` continues from: the newest one that reads back whole
+/// in that run, else in the run it resumed, and so on back (a job killed before its first
+/// checkpoint leaves none of its own). A checkpoint cut short by a kill is skipped.
+pub fn resumable(run_dir: &Path) -> Option<(PathBuf, Loaded)> {
+    let mut dir = run_dir.to_path_buf();
+    // Bounded: a chain of resumes is short, and a hand-edited record must not loop forever.
+    for _ in 0..10_000 {
+        for ckpt in all_in(&dir.join("artifacts")).into_iter().rev() {
+            if let Ok(loaded) = read(&ckpt) {
+                return Some((ckpt, loaded));
+            }
+        }
+        dir = tinct_core::jobs::record::read(&dir).ok()?.resume_from?;
+    }
+    None
+}
+
+/// The newest checkpoint file in `artifacts` (by step, as the names sort).
 pub fn latest_in(artifacts: &Path) -> Option<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(artifacts)
-        .ok()?
+    all_in(artifacts).pop()
+}
+
+/// Every checkpoint file in `artifacts`, oldest first.
+fn all_in(artifacts: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(artifacts) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             let n = p
@@ -146,5 +171,5 @@ pub fn latest_in(artifacts: &Path) -> Option<PathBuf> {
         })
         .collect();
     found.sort();
-    found.pop()
+    found
 }

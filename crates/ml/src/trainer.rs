@@ -120,18 +120,21 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
         "none" => false,
         other => anyhow::bail!("config key train.prior: unknown prior '{other}' (lut, none)"),
     };
-    let resume_from = resume
-        .map(|from| -> anyhow::Result<_> {
-            let ckpt = if from.is_dir() {
-                checkpoint::latest_in(&from.join("artifacts"))
-                    .with_context(|| format!("{}: no checkpoint to resume from", from.display()))?
-            } else {
-                from.to_path_buf()
-            };
-            let loaded = checkpoint::read(&ckpt)?;
-            Ok((from, ckpt, loaded))
-        })
-        .transpose()?;
+    let resume_from = match resume {
+        Some(from) if from.is_dir() => match checkpoint::resumable(from) {
+            Some((ckpt, loaded)) => Some((from, ckpt, loaded)),
+            None => {
+                ctx.log(format!(
+                    "{}: no usable checkpoint in that run or the runs it resumed \
+                     (stopped before its first one): starting from step 0",
+                    from.display()
+                ));
+                None
+            }
+        },
+        Some(file) => Some((file, file.to_path_buf(), checkpoint::read(file)?)),
+        None => None,
+    };
     let nodes = match &resume_from {
         Some((_, _, loaded)) => loaded.prior_nodes()?,
         None if use_lut => ctx.config.matchgrade.lut_size as i64,
