@@ -12,39 +12,8 @@ use tinct::media::{self, Image, WriteOptions};
 use tinct::project::{self, layout};
 use tinct::stages::align::{AlignedPair, AlignmentManifest};
 
-/// A tmpfs mounted on `dir` for the life of the value.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(dir: &Path, size: &str) -> Result<Tmpfs, String> {
-        std::fs::create_dir_all(dir).unwrap();
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir)
-            .output()
-            .map_err(|e| format!("cannot run mount: {e}"))?;
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).trim().to_owned());
-        }
-        Ok(Tmpfs(dir.to_owned()))
-    }
-
-    /// Give the file system more room (space is back).
-    fn grow(&self, size: &str) {
-        let st = Command::new("mount")
-            .args(["-o", &format!("remount,size={size}")])
-            .arg(&self.0)
-            .status()
-            .unwrap();
-        assert!(st.success());
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
+mod tmpfs_support;
+use tmpfs_support::Tmpfs;
 
 fn tinct(root: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tinct"))
