@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use tinct::media::{self, Image, WriteOptions};
 use tinct::project::{self, layout};
-use tinct::stages::align::{AlignedPair, AlignmentManifest};
+use tinct::stages::align::AlignmentManifest;
+
+mod cli_support;
 
 mod tmpfs_support;
 use tmpfs_support::Tmpfs;
@@ -58,7 +60,7 @@ fn project_with_pairs(root: &Path) {
             let r = format!("{}/ref.{f:04}.exr", layout::ALIGNMENT);
             media::write(&root.join(&s), &src, &opts).unwrap();
             media::write(&root.join(&r), &clean, &opts).unwrap();
-            manifest.pairs.push(aligned(f, s, r));
+            manifest.pairs.push(cli_support::identity_pair(f, s, r));
         }
     }
     std::fs::write(
@@ -74,24 +76,6 @@ fn project_with_pairs(root: &Path) {
         project::config_file_text(&proj.config).unwrap(),
     )
     .unwrap();
-}
-
-fn aligned(frame: i64, source: String, reference: String) -> AlignedPair {
-    AlignedPair {
-        frame,
-        reference_frame: frame,
-        source,
-        reference,
-        model: "similarity".into(),
-        matrix: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
-        confidence: 0.99,
-        residual: 0.0,
-        coverage: 1.0,
-        flagged: false,
-        accepted: false,
-        override_mode: "none".into(),
-        split: String::new(),
-    }
 }
 
 /// Every file under a final name in `dir` decodes; returns the rendered frames.

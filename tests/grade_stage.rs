@@ -5,7 +5,9 @@
 use tinct::color::Colorspace;
 use tinct::media::{self, Image, WriteOptions};
 use tinct::project::{self, layout};
-use tinct::stages::align::{AlignedPair, AlignmentManifest};
+use tinct::stages::align::AlignmentManifest;
+
+mod cli_support;
 use tinct::stages::{Ctx, Stage};
 
 /// A colourful frame: hue sweeps, a texture, a vignette; frame `f` shifts it a little.
@@ -79,21 +81,9 @@ fn matchgrade_beats_the_source_on_held_out_frames_and_renders_like_infer() {
         );
         media::write(&root.join(&s), &src, &exr()).unwrap();
         media::write(&root.join(&r), &clean, &exr()).unwrap();
-        manifest.pairs.push(AlignedPair {
-            frame: f as i64,
-            reference_frame: f as i64,
-            source: s,
-            reference: r,
-            model: "similarity".into(),
-            matrix: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
-            confidence: 0.99,
-            residual: 0.0,
-            coverage: 1.0,
-            flagged: false,
-            accepted: false,
-            override_mode: "none".into(),
-            split: String::new(),
-        });
+        manifest
+            .pairs
+            .push(cli_support::identity_pair(f as i64, s, r));
     }
     std::fs::write(
         root.join(layout::ALIGNMENT).join("manifest.json"),

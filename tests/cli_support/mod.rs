@@ -27,3 +27,27 @@ pub fn init_project(extra: &[&str]) -> tempfile::TempDir {
     );
     dir
 }
+
+/// An aligned pair that needed no transform (the reference already sits on the source), as the
+/// alignment stage records it: what stage tests build their manifests from.
+pub fn identity_pair(
+    frame: i64,
+    source: String,
+    reference: String,
+) -> tinct::stages::align::AlignedPair {
+    tinct::stages::align::AlignedPair {
+        frame,
+        reference_frame: frame,
+        source,
+        reference,
+        model: "similarity".into(),
+        matrix: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+        confidence: 0.99,
+        residual: 0.0,
+        coverage: 1.0,
+        flagged: false,
+        accepted: false,
+        override_mode: "none".into(),
+        split: String::new(),
+    }
+}
