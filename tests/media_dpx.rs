@@ -2,43 +2,11 @@
 //! files OIIO writes are read by tinct, files tinct writes are read by OIIO, every bit depth,
 //! packing and byte order, RGB and luma, odd widths so line padding matters.
 
-use std::path::Path;
-use std::process::Command;
+mod peer_support;
+
+use peer_support::{read_f32, run_python};
 use tinct::color::Colorspace;
 use tinct::media::{self, Image, WriteOptions};
-
-fn python() -> String {
-    std::env::var("TINCT_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
-/// Run a python snippet with OpenImageIO; fail loudly if the peer is missing.
-fn run_python(script: &str, args: &[&str]) -> String {
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {} (set TINCT_PYTHON to a python with OpenImageIO): {e}",
-                python()
-            )
-        });
-    assert!(
-        out.status.success(),
-        "python peer failed (needs OpenImageIO and numpy; set TINCT_PYTHON):\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn read_f32(path: &Path) -> Vec<f32> {
-    std::fs::read(path)
-        .unwrap()
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-        .collect()
-}
 
 /// Layouts: (bits, OIIO packing name, our layout string).
 const LAYOUTS: &[(u8, &str, &str)] = &[

@@ -21,6 +21,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 mod piz;
+mod zip_write;
 
 pub const MAGIC: [u8; 4] = [0x76, 0x2f, 0x31, 0x01];
 
@@ -378,12 +379,21 @@ pub fn write(path: &Path, img: &Image, opts: &WriteOptions) -> Result<()> {
         }
     };
     let nch = img.channels;
+    // ZIP and ZIPS go through our own block writer (`zip_write`), which needs only the header
+    // the crate infers from the channel types: no sample copies for it.
+    let own_zip = matches!(compression, Compression::ZIP1 | Compression::ZIP16);
     let channels: SmallVec<[AnyChannel<FlatSamples>; 4]> = names
         .iter()
         .enumerate()
         .map(|(c, name)| {
             let plane = img.data.iter().skip(c).step_by(nch);
-            let samples = if opts.half {
+            let samples = if own_zip {
+                if opts.half {
+                    FlatSamples::F16(Vec::new())
+                } else {
+                    FlatSamples::F32(Vec::new())
+                }
+            } else if opts.half {
                 // Clamp to the largest finite half so bright highlights stay bright, not Inf.
                 FlatSamples::F16(
                     plane
@@ -415,6 +425,11 @@ pub fn write(path: &Path, img: &Image, opts: &WriteOptions) -> Result<()> {
             Text::from(COLORSPACE_ATTR),
             AttributeValue::Text(Text::from(opts.colorspace.id())),
         );
+    }
+    if own_zip {
+        use exr::image::write::layers::WritableLayers;
+        let headers = image.layer_data.infer_headers(&image.attributes);
+        return zip_write::write(path, img, headers);
     }
     crate::fsx::write_atomic_with(path, |f| {
         let w = std::io::BufWriter::with_capacity(1 << 20, f);

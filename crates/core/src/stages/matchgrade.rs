@@ -6,6 +6,7 @@
 use super::align::AlignmentManifest;
 use super::curate::assumed_colorspace;
 use super::output::OutputSpec;
+use super::render::{self, RenderPlan};
 use super::{Ctx, Outcome};
 use crate::color;
 use crate::grade::lut_fit::LutFitParams;
@@ -234,7 +235,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     })
 }
 
-/// Render the (range of the) source sequence through the grade.
+/// Render the (range of the) source sequence through the grade, pipelined (`stages::render`).
 fn render_sequence(
     ctx: &Ctx,
     grades: &FittedGrades,
@@ -244,28 +245,32 @@ fn render_sequence(
     let (seq, frames) = ctx.source_frames()?;
     let assume = assumed_colorspace("source.colorspace", &ctx.config.source.colorspace)?;
     let dir = ctx.project.path(layout::MATCHGRADE);
-    let t0 = Instant::now();
-    let mut written = Vec::new();
-    for (i, &f) in frames.iter().enumerate() {
-        if ctx.cancelled() {
-            ctx.log("cancelled: stopping the render");
-            break;
-        }
-        let out = spec.frame_path(&dir, "matchgrade", f);
-        if out.exists() && !ctx.force {
-            continue;
-        }
-        let mut img = media::read_linear(&seq.path(f), assume)
-            .with_context(|| format!("source frame {f}"))?;
-        grades.apply_image(kind, &mut img);
-        spec.write(&out, &img)
-            .with_context(|| format!("frame {f}: cannot write the render"))?;
-        let done = i + 1;
-        let fps = done as f64 / t0.elapsed().as_secs_f64().max(1e-9);
-        ctx.metric(json!({"frame": f, "done": done, "total": frames.len(), "fps": fps, "eta": (frames.len() - done) as f64 / fps}))?;
-        written.push(out);
+    let plan = RenderPlan {
+        frames: &frames,
+        spec,
+        dir: &dir,
+        stem: "matchgrade",
+        force: ctx.force,
+        writers: None,
+    };
+    let done = render::render(
+        &plan,
+        &ctx.cancel,
+        |f| render::read_source(&seq, f, assume),
+        |_, mut img| {
+            grades.apply_image(kind, &mut img);
+            Ok(img)
+        },
+        |p| {
+            let fps = p.frames_per_s();
+            ctx.metric(json!({"frame": p.frame, "done": p.done, "total": p.total, "fps": fps, "eta": p.eta_s()}))
+        },
+    )?;
+    if done.cancelled {
+        ctx.log("cancelled: stopping the render");
     }
-    Ok(written)
+    ctx.log(done.times_line());
+    Ok(done.written)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 mod ctx;
 pub mod handoff;
 pub mod output;
+pub mod render;
 
 pub mod align;
 pub mod compare;

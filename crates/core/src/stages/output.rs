@@ -33,8 +33,8 @@ impl OutputSpec {
             }
         };
         anyhow::ensure!(
-            matches!(c.exr_compression.as_str(), "zip" | "piz" | "none"),
-            "config key infer.exr-compression: '{}' (zip, piz, none)",
+            matches!(c.exr_compression.as_str(), "zip" | "zips" | "piz" | "none"),
+            "config key infer.exr-compression: '{}' (zip, zips, piz, none)",
             c.exr_compression
         );
         let crop = match c.crop.as_slice() {

@@ -5,16 +5,15 @@
 
 use super::curate::assumed_colorspace;
 use super::output::OutputSpec;
+use super::render::{self, RenderPlan};
 use super::{Ctx, Outcome};
 use crate::checkpoint;
-use crate::media;
 use crate::project::{Project, layout};
 use crate::tiles::{self, TileOptions};
 use crate::trainer::{BEST_FILE, Best};
 use anyhow::Context;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config.infer;
@@ -47,40 +46,40 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     let curve = luma_fix(ctx)?;
 
     let out_dir = ctx.project.path(layout::INFERENCE);
-    let started = Instant::now();
-    let (mut rendered, mut skipped) = (0usize, 0usize);
-    let mut outputs = Vec::new();
-    for (i, &frame) in frames.iter().enumerate() {
-        let out = spec.frame_path(&out_dir, "render", frame);
-        if out.exists() && !ctx.force {
-            skipped += 1;
-            continue;
-        }
-        if ctx.cancelled() {
-            ctx.log(format!("cancelled after {rendered} frames"));
-            break;
-        }
-        let src_path = seq.path(frame);
-        let src = media::read_linear(&src_path, assume)
-            .with_context(|| format!("frame {frame}: {}", src_path.display()))?;
-        let src = match &curve {
-            Some(c) => c.apply(&src),
-            None => src,
-        };
-        let img = tiles::colorize(&net, &src, device, &opts);
-        spec.write(&out, &img)
-            .with_context(|| format!("frame {frame}"))?;
-        rendered += 1;
-        outputs.push(out);
-        let elapsed = started.elapsed().as_secs_f64();
-        let fps = rendered as f64 / elapsed.max(1e-9);
-        let left = frames.len() - i - 1;
-        ctx.metric(json!({
-            "frame": frame, "done": i + 1, "total": frames.len(), "rendered": rendered, "skipped": skipped,
-            "frames_per_s": fps, "elapsed_s": elapsed, "eta_s": left as f64 / fps,
-        }))?;
+    let plan = RenderPlan {
+        frames: &frames,
+        spec: &spec,
+        dir: &out_dir,
+        stem: "render",
+        force: ctx.force,
+        writers: None,
+    };
+    // The luma correction runs on the reader thread with the decode: it is per-pixel CPU work
+    // that would otherwise sit between the network's frames.
+    let done = render::render(
+        &plan,
+        &ctx.cancel,
+        |frame| {
+            let src = render::read_source(&seq, frame, assume)?;
+            Ok(match &curve {
+                Some(c) => c.apply(&src),
+                None => src,
+            })
+        },
+        |_, src| Ok(tiles::colorize(&net, &src, device, &opts)),
+        |p| {
+            ctx.metric(json!({
+                "frame": p.frame, "done": p.done, "total": p.total, "rendered": p.rendered, "skipped": p.skipped,
+                "frames_per_s": p.frames_per_s(), "elapsed_s": p.elapsed_s, "eta_s": p.eta_s(),
+            }))
+        },
+    )?;
+    if done.cancelled {
+        ctx.log(format!("cancelled after {} frames", done.written.len()));
     }
-    let fps = rendered as f64 / started.elapsed().as_secs_f64().max(1e-9);
+    ctx.log(done.times_line());
+    let (rendered, skipped, outputs) = (done.written.len(), done.skipped, done.written);
+    let fps = rendered as f64 / done.times.wall_s.max(1e-9);
     Ok(Outcome {
         summary: format!(
             "rendered {rendered} frames ({skipped} already there) at {fps:.2} frames/s with {}",
