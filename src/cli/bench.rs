@@ -5,7 +5,7 @@ use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
 pub enum Commands {
-    /// Run a benchmark against its peer (io, align, ml, grade, jobs, console, quality).
+    /// Run a benchmark against its peer (io, align, ml, grade, jobs, console, quality, render).
     Bench {
         /// Which benchmark.
         #[arg(value_enum)]
@@ -38,6 +38,8 @@ pub enum Bench {
     Console,
     /// The whole pipeline on three cases, scored against the truth on held-out shots.
     Quality,
+    /// The pipelined 2K render (MatchGrade and ML) against its slowest stage alone.
+    Render,
 }
 
 pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
@@ -50,7 +52,8 @@ pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
         json,
     } = cmd;
     match name {
-        Bench::Ml => return bench_ml_in_worker(footage, quick),
+        Bench::Ml => return bench_in_worker("bench-ml", footage, quick),
+        Bench::Render => return bench_in_worker("bench-render", footage, quick),
         Bench::Quality => return bench_quality(cases, seed, quick, &g.set, json),
         _ => {}
     }
@@ -61,7 +64,7 @@ pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
     match name {
         Bench::Io => crate::bench::io::run(&opts)?,
         Bench::Align => crate::bench::align::run(&opts)?,
-        Bench::Ml | Bench::Quality => unreachable!("handled above"),
+        Bench::Ml | Bench::Quality | Bench::Render => unreachable!("handled above"),
         Bench::Grade => crate::bench::grade::run(&opts)?,
         Bench::Jobs => crate::bench::jobs::run(&opts)?,
         Bench::Console => crate::bench::console::run(&opts)?,
@@ -69,10 +72,15 @@ pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-/// `bench ml` measures torch, so it runs in `tinct-worker` (this binary links no libtorch).
-fn bench_ml_in_worker(footage: Option<std::path::PathBuf>, quick: bool) -> anyhow::Result<u8> {
+/// `bench ml` and `bench render` measure torch, so they run in `tinct-worker` (this binary links
+/// no libtorch).
+fn bench_in_worker(
+    which: &str,
+    footage: Option<std::path::PathBuf>,
+    quick: bool,
+) -> anyhow::Result<u8> {
     let mut command = std::process::Command::new(crate::jobs::torch_worker_exe()?);
-    command.arg("bench-ml");
+    command.arg(which);
     if quick {
         command.arg("--quick");
     }

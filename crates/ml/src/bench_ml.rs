@@ -278,12 +278,7 @@ fn child_4k(dir: &Path) -> anyhow::Result<()> {
     let out = tiles::colorize(&net, &src, Device::Cpu, &TileOptions::default());
     drop(src);
     media::write(&dir.join("render.exr"), &out, &WriteOptions::default())?;
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let hwm = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .context("VmHWM not in /proc/self/status")?;
+    let hwm = tinct_core::bench::peak_rss_kib().context("VmHWM not in /proc/self/status")?;
     println!("VmHWM_kB {hwm}");
     Ok(())
 }

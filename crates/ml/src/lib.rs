@@ -4,6 +4,7 @@
 
 pub mod adam;
 pub mod bench_ml;
+pub mod bench_render;
 pub mod checkpoint;
 pub mod contact;
 pub mod dataset;

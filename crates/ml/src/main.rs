@@ -1,11 +1,14 @@
 //! `tinct-worker`: the one binary that links libtorch. The `tinct` app starts it for the torch
-//! stages (`worker RUN_DIR`), for its `--version` line (`version`) and for `tinct bench ml`.
+//! stages (`worker RUN_DIR`), for its `--version` line (`version`) and for `tinct bench ml` and
+//! `tinct bench render`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: tinct-worker worker RUN_DIR | version | bench-ml [--quick] [--footage DIR]");
+    eprintln!(
+        "usage: tinct-worker worker RUN_DIR | version | bench-ml|bench-render [--quick] [--footage DIR]"
+    );
     ExitCode::from(2)
 }
 
@@ -20,7 +23,8 @@ fn main() -> ExitCode {
             println!("{}", tinct_ml::device::version_text());
             Ok(0)
         }
-        Some("bench-ml") => bench_ml(&args[1..]),
+        Some("bench-ml") => bench(&args[1..], tinct_ml::bench_ml::run),
+        Some("bench-render") => bench(&args[1..], tinct_ml::bench_render::run),
         _ => return usage(),
     };
     match result {
@@ -32,7 +36,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn bench_ml(args: &[String]) -> anyhow::Result<u8> {
+/// `bench-ml` / `bench-render`: their shared arguments, then the bench.
+fn bench(
+    args: &[String],
+    run: fn(&tinct_core::bench::BenchOpts) -> anyhow::Result<()>,
+) -> anyhow::Result<u8> {
     let mut quick = false;
     let mut footage = None;
     let mut it = args.iter();
@@ -40,13 +48,13 @@ fn bench_ml(args: &[String]) -> anyhow::Result<u8> {
         match a.as_str() {
             "--quick" => quick = true,
             "--footage" => footage = it.next().map(PathBuf::from),
-            other => anyhow::bail!("bench-ml: unknown argument '{other}'"),
+            other => anyhow::bail!("bench: unknown argument '{other}'"),
         }
     }
     let opts = tinct_core::bench::BenchOpts {
         footage: tinct_core::bench::footage_dir(footage)?,
         quick,
     };
-    tinct_ml::bench_ml::run(&opts)?;
+    run(&opts)?;
     Ok(0)
 }

@@ -19,6 +19,8 @@ pub struct TileOptions {
     pub overlap: usize,
     /// Run the network in half precision (CUDA only; ignored on CPU).
     pub half: bool,
+    /// Predict chroma at 1/N resolution and upsample it (`infer.chroma-scale`); 1 = full.
+    pub chroma_scale: usize,
 }
 
 impl Default for TileOptions {
@@ -27,6 +29,7 @@ impl Default for TileOptions {
             tile: 2048,
             overlap: 64,
             half: false,
+            chroma_scale: 1,
         }
     }
 }
@@ -172,13 +175,27 @@ pub fn predict_chroma(net: &ChromaNet, ycc: &Tensor, opts: &TileOptions) -> Tens
     acc / wsum.clamp_min(1e-8)
 }
 
+/// Chroma predicted on an area-averaged 1/N copy of `ycc` and upsampled bilinearly to full size.
+/// Both use pixel-centre alignment (`align_corners = false`), so the upsampled chroma sits on the
+/// pixels it was averaged from; the luma it is composed with stays the full-resolution source's.
+fn reduced_chroma(net: &ChromaNet, ycc: &Tensor, opts: &TileOptions) -> Tensor {
+    let n = opts.chroma_scale as i64;
+    let s = ycc.size();
+    let small = ycc.avg_pool2d([n, n], [n, n], [0, 0], true, false, None::<i64>);
+    predict_chroma(net, &small, opts).upsample_bilinear2d([s[2], s[3]], false, None, None)
+}
+
 /// Colourise a frame: the output is the source's own luma (unclamped, bit-for-bit in the
 /// working space up to float rounding) with the network's chroma.
 pub fn colorize(net: &ChromaNet, src: &Image, device: Device, opts: &TileOptions) -> Image {
     let rgb = image_to_tensor(src, device);
     let ycc = by_bands(&rgb, 3, space::rgb_to_ycbcr_t);
     drop(rgb);
-    let chroma = predict_chroma(net, &ycc, opts);
+    let chroma = if opts.chroma_scale > 1 {
+        reduced_chroma(net, &ycc, opts)
+    } else {
+        predict_chroma(net, &ycc, opts)
+    };
     let composed = Tensor::cat(&[ycc.narrow(1, 0, 1), chroma], 1);
     drop(ycc);
     tensor_to_image(&by_bands(&composed, 3, space::ycbcr_to_rgb_t))

@@ -53,6 +53,48 @@ fn output_luma_is_the_source_luma_and_chroma_is_predicted() {
 }
 
 #[test]
+fn chroma_at_half_resolution_keeps_the_luma_and_stays_near_the_full_chroma() {
+    let (_dir, p) = trained();
+    let (_vs, net) = net_of(&p);
+    let src = Image::from_fn_rgb(161, 75, |x, y| {
+        let v = 0.05 + 0.9 * x as f32 / 161.0;
+        [v * (0.7 + 0.004 * y as f32), v, v * 0.85]
+    });
+    let at = |chroma_scale| {
+        let opts = TileOptions {
+            chroma_scale,
+            ..TileOptions::default()
+        };
+        tiles::colorize(&net, &src, tch::Device::Cpu, &opts)
+    };
+    let (full, half) = (at(1), at(2));
+    assert_eq!((half.width, half.height), (src.width, src.height));
+    let (mut max_dy, mut sum_dc, mut sum_c) = (0f32, 0f64, 0f64);
+    for y in 0..src.height {
+        for x in 0..src.width {
+            let (s, f, h) = (
+                space::rgb_to_ycbcr(src.rgb(x, y)),
+                space::rgb_to_ycbcr(full.rgb(x, y)),
+                space::rgb_to_ycbcr(half.rgb(x, y)),
+            );
+            max_dy = max_dy.max((s[0] - h[0]).abs());
+            sum_dc += ((f[1] - h[1]).abs() + (f[2] - h[2]).abs()) as f64;
+            sum_c += ((f[1] - s[1]).abs() + (f[2] - s[2]).abs()) as f64;
+        }
+    }
+    assert!(
+        max_dy < 1e-4,
+        "half-resolution chroma changed the luma by {max_dy}"
+    );
+    // On a smooth picture the half-resolution chroma is close to the full one: far closer than
+    // the network's own change of the chroma.
+    assert!(
+        sum_dc < 0.25 * sum_c,
+        "half vs full chroma differ by {sum_dc}, the network changed it by {sum_c}"
+    );
+}
+
+#[test]
 fn tiled_and_whole_frame_agree() {
     let (_dir, p) = trained();
     let (_vs, net) = net_of(&p);
@@ -65,6 +107,7 @@ fn tiled_and_whole_frame_agree() {
             tile: 4096,
             overlap: 64,
             half: false,
+            chroma_scale: 1,
         },
     );
     let tiled = tiles::colorize(
@@ -75,6 +118,7 @@ fn tiled_and_whole_frame_agree() {
             tile: 96,
             overlap: 64,
             half: false,
+            chroma_scale: 1,
         },
     );
     let (mut max_d, mut sum_d) = (0f32, 0f64);

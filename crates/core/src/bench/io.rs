@@ -131,7 +131,7 @@ pub fn run(opts: &BenchOpts) -> anyhow::Result<()> {
         return child(Path::new(&dir));
     }
     let (reads, writes) = if opts.quick { (3, 2) } else { (9, 5) };
-    let (footage, frame) = test_frame(&opts.footage)?;
+    let (footage, frame) = footage_frame_2k(&opts.footage)?;
     let dir = tempfile::tempdir().context("creating the bench io work folder")?;
     for case in CASES {
         let path = dir.path().join(format!("frame-{}.exr", case.stem()));
@@ -389,8 +389,9 @@ fn first_mismatch(got: &[f32], want: &[f32], half: bool) -> Option<(usize, f32, 
         .map(|i| (i, got[i], want[i]))
 }
 
-/// A CC0 panorama from `footage/blender-cc0`, scaled to cover the bench frame and centre-cropped.
-fn test_frame(footage: &Path) -> anyhow::Result<(PathBuf, Image)> {
+/// A CC0 panorama from `footage/blender-cc0`, scaled to cover the 2K bench frame and
+/// centre-cropped (also the source of `bench render`).
+pub fn footage_frame_2k(footage: &Path) -> anyhow::Result<(PathBuf, Image)> {
     let folder = footage.join("blender-cc0");
     let preferred = folder.join(PREFERRED_FOOTAGE);
     let path = if preferred.is_file() {

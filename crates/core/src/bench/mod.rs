@@ -7,6 +7,7 @@ pub mod grade;
 pub mod io;
 pub mod jobs;
 pub mod quality;
+pub mod render;
 
 use std::path::PathBuf;
 
@@ -55,4 +56,13 @@ pub fn vtest_frames(
 /// The Python interpreter that has the peers (OpenImageIO, cv2, torch): `$TINCT_PYTHON` or python3.
 pub fn python() -> String {
     std::env::var("TINCT_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// This process's peak resident memory (`VmHWM`), in KiB; `None` where /proc has no such line.
+pub fn peak_rss_kib() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

@@ -141,19 +141,25 @@ where
     let mut first_error: Option<anyhow::Error> = None;
     let mut cancelled = false;
 
+    // The reader and the writers each get their own rayon pool (sized like the global one, by
+    // RAYON_NUM_THREADS or the core count): EXR decoding and ZIP encoding are parallel inside,
+    // and on one shared pool a decode would queue behind an encode (and both behind a CPU
+    // grade) instead of overlapping with them.
+    let read_pool = stage_pool("read")?;
+    let write_pool = stage_pool("write")?;
     std::thread::scope(|s| {
         let (read_tx, read_rx) = sync_channel::<(i64, anyhow::Result<Image>, f64)>(READ_AHEAD);
         let (write_tx, write_rx) = sync_channel::<(i64, PathBuf, Image)>(writers);
         let (done_tx, done_rx) = channel::<Written>();
 
-        let (todo, read, halted) = (&todo, &read, &halted);
+        let (todo, read, halted, read_pool) = (&todo, &read, &halted, &read_pool);
         s.spawn(move || {
             for &f in todo {
                 if halted() {
                     break;
                 }
                 let t = Instant::now();
-                let image = read(f);
+                let image = read_pool.install(|| read(f));
                 if read_tx.send((f, image, t.elapsed().as_secs_f64())).is_err() {
                     break;
                 }
@@ -161,8 +167,8 @@ where
         });
         let write_rx = Arc::new(Mutex::new(write_rx));
         for _ in 0..writers {
-            let (write_rx, done_tx) = (Arc::clone(&write_rx), done_tx.clone());
-            s.spawn(move || write_loop(plan.spec, &write_rx, &done_tx));
+            let (write_rx, done_tx, pool) = (Arc::clone(&write_rx), done_tx.clone(), &write_pool);
+            s.spawn(move || pool.install(|| write_loop(plan.spec, &write_rx, &done_tx)));
         }
         drop(done_tx);
 
@@ -253,6 +259,13 @@ where
         cancelled,
         times,
     })
+}
+
+fn stage_pool(stage: &'static str) -> anyhow::Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .thread_name(move |i| format!("tinct-{stage}-{i}"))
+        .build()
+        .with_context(|| format!("cannot start the render's {stage} threads"))
 }
 
 /// One writer: take computed frames until the queue closes, write each, report it.

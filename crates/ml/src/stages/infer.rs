@@ -18,9 +18,27 @@ use std::path::{Path, PathBuf};
 pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config.infer;
     let spec = OutputSpec::from_config(cfg)?;
+    anyhow::ensure!(
+        (1..=8).contains(&cfg.chroma_scale),
+        "config key infer.chroma-scale: {} (1 = full resolution, up to 8)",
+        cfg.chroma_scale
+    );
     let ckpt = resolve_checkpoint(&ctx.project, &cfg.checkpoint)?;
     let loaded = checkpoint::read(&ckpt)?;
     let device = crate::device::select(&cfg.device)?;
+    // Say the CPU thread count rather than inherit OpenMP's guess (physical cores, or whatever
+    // OMP_NUM_THREADS a login shell left behind).
+    let threads = match cfg.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    tch::set_num_threads(threads as i32);
+    if cfg.chroma_scale > 1 {
+        ctx.log(format!(
+            "chroma predicted at 1/{} resolution and upsampled under the full-resolution luma (infer.chroma-scale)",
+            cfg.chroma_scale
+        ));
+    }
     ctx.log(format!(
         "checkpoint {} (step {}, {} model) on {}",
         ckpt.display(),
@@ -33,6 +51,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         tile: cfg.tile_size.max(64),
         overlap: cfg.tile_overlap,
         half: cfg.half,
+        chroma_scale: cfg.chroma_scale.max(1),
     };
 
     let pattern = &ctx.config.source.pattern;
