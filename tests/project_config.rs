@@ -130,3 +130,37 @@ fn cli_reports_unknown_set_key_and_exits_non_zero() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_bad_value_is_refused_before_any_job_exists() {
+    let dir = cli_support::init_project(&[]);
+    let tinct = env!("CARGO_BIN_EXE_tinct");
+    for (stage, set, key) in [
+        ("train", "train.steps=0", "train.steps"),
+        ("train", "train.model=\"huge\"", "train.model"),
+        ("infer", "infer.chroma-scale=0", "infer.chroma-scale"),
+        ("matchgrade", "infer.format=\"mov\"", "infer.format"),
+    ] {
+        for detach in [false, true] {
+            let mut cmd = Command::new(tinct);
+            cmd.args([
+                "run",
+                stage,
+                "-p",
+                dir.path().to_str().unwrap(),
+                "--set",
+                set,
+            ]);
+            if detach {
+                cmd.arg("--detach");
+            }
+            let out = cmd.output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{stage} --set {set} ran");
+            assert!(stderr.contains(key), "{stage} --set {set}: {stderr}");
+        }
+    }
+    let runs = dir.path().join("runs");
+    let jobs = std::fs::read_dir(&runs).map_or(0, |d| d.count());
+    assert_eq!(jobs, 0, "a refused config left a job in {}", runs.display());
+}

@@ -91,6 +91,9 @@ pub fn prepare(project: &Project, request: &JobRequest) -> anyhow::Result<PathBu
         .canonicalize()
         .with_context(|| format!("{}: cannot open project folder", project.root.display()))?;
     let config_path = root.join(crate::project::CONFIG_FILE);
+    if let JobTarget::Builtin(stage) = &request.target {
+        crate::project::config::validate::check(&project.config, *stage, &root)?;
+    }
     let gpu = request.target.uses_gpu(&project.config, &config_path)?;
     let runs = root.join(crate::project::layout::RUNS);
     std::fs::create_dir_all(&runs).map_err(|e| FsError::new(&runs, e))?;

@@ -7,6 +7,7 @@ mod grade;
 mod jobs;
 mod media;
 mod ml;
+pub mod validate;
 
 pub use align::AlignConfig;
 pub use dataset::{CurateConfig, SyncConfig};

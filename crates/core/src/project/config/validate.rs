@@ -1,0 +1,157 @@
+//! Checks of the effective config that serde's types cannot express (ranges, names, a crop that
+//! must lie inside the source), run when a job is prepared (`jobs::prepare`), before any run
+//! folder exists: a bad value is one error naming its key, not a job that fails minutes later.
+//! Each stage is checked on the keys it reads.
+
+use super::Config;
+use crate::stages::Stage;
+use anyhow::{bail, ensure};
+use std::path::Path;
+
+/// Check `config` for `stage`; `root` resolves the source pattern (for `infer.crop`).
+pub fn check(config: &Config, stage: Stage, root: &Path) -> anyhow::Result<()> {
+    match stage {
+        Stage::Train => train(config),
+        Stage::Infer => {
+            device("infer.device", &config.infer.device)?;
+            let i = &config.infer;
+            ensure!(
+                (1..=8).contains(&i.chroma_scale),
+                "config key infer.chroma-scale: {} (1 = full resolution, up to 8)",
+                i.chroma_scale
+            );
+            ensure!(
+                i.tile_size >= 64,
+                "config key infer.tile-size: {} (at least 64)",
+                i.tile_size
+            );
+            output(config, root)
+        }
+        Stage::Matchgrade => output(config, root),
+        _ => Ok(()),
+    }
+}
+
+fn train(c: &Config) -> anyhow::Result<()> {
+    let t = &c.train;
+    ensure!(
+        t.steps >= 1 || t.epochs >= 1,
+        "config key train.steps: 0 (at least 1, or set train.epochs)"
+    );
+    ensure!(
+        (16..=4096).contains(&t.crop_size),
+        "config key train.crop-size: {} (16 to 4096 pixels)",
+        t.crop_size
+    );
+    ensure!(
+        matches!(t.model.as_str(), "small" | "medium" | "large"),
+        "config key train.model: '{}' (small, medium, large)",
+        t.model
+    );
+    ensure!(
+        t.lr.is_finite() && t.lr > 0.0,
+        "config key train.lr: {} (a learning rate > 0)",
+        t.lr
+    );
+    ensure!(
+        matches!(t.lr_schedule.as_str(), "cosine" | "constant" | "step"),
+        "config key train.lr-schedule: '{}' (cosine, constant, step)",
+        t.lr_schedule
+    );
+    ensure!(
+        t.checkpoint_interval >= 1,
+        "config key train.checkpoint-interval: 0 (at least 1 step)"
+    );
+    for (key, v) in [
+        ("train.jitter-exposure", t.jitter_exposure),
+        ("train.jitter-grade", t.jitter_grade),
+    ] {
+        ensure!(
+            v.is_finite() && v >= 0.0,
+            "config key {key}: {v} (0 or more)"
+        );
+    }
+    ensure!(
+        matches!(t.prior.as_str(), "lut" | "none"),
+        "config key train.prior: '{}' (lut, none)",
+        t.prior
+    );
+    device("train.device", &t.device)
+}
+
+/// The render output settings, and a crop that fits the source's first frame.
+fn output(c: &Config, root: &Path) -> anyhow::Result<()> {
+    let spec = crate::stages::output::OutputSpec::from_config(&c.infer)?;
+    let Some([x, y, w, h]) = spec.crop else {
+        return Ok(());
+    };
+    let pattern = root.join(&c.source.pattern);
+    // No source yet is the stage's own error to give, with the pattern; only check a real one.
+    let Ok(seq) = crate::media::Sequence::discover(&pattern) else {
+        return Ok(());
+    };
+    let Some(&first) = seq.frames.first() else {
+        return Ok(());
+    };
+    let frame = seq.path(first);
+    let info = crate::media::probe(&frame)?;
+    ensure!(
+        x + w <= info.width && y + h <= info.height,
+        "config key infer.crop [{x}, {y}, {w}, {h}] lies outside the {}x{} source ({})",
+        info.width,
+        info.height,
+        frame.display()
+    );
+    Ok(())
+}
+
+fn device(key: &str, d: &str) -> anyhow::Result<()> {
+    match d {
+        "auto" | "" | "cpu" | "cuda" => Ok(()),
+        s if s
+            .strip_prefix("cuda:")
+            .is_some_and(|n| n.parse::<u32>().is_ok()) =>
+        {
+            Ok(())
+        }
+        other => bail!("config key {key}: '{other}' (auto, cpu, cuda or cuda:N)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(c: &Config, stage: Stage) -> String {
+        check(c, stage, Path::new("/nonexistent"))
+            .expect_err("refused")
+            .to_string()
+    }
+
+    #[test]
+    fn the_defaults_pass_for_every_stage() {
+        let c = Config::default();
+        for stage in [Stage::Train, Stage::Infer, Stage::Matchgrade, Stage::Prep] {
+            check(&c, stage, Path::new("/nonexistent")).unwrap();
+        }
+    }
+
+    #[test]
+    fn each_bad_value_names_its_key() {
+        let mut c = Config::default();
+        c.train.steps = 0;
+        assert!(refused(&c, Stage::Train).contains("train.steps"));
+        let mut c = Config::default();
+        c.train.crop_size = 8;
+        assert!(refused(&c, Stage::Train).contains("train.crop-size"));
+        let mut c = Config::default();
+        c.train.device = "gpu".into();
+        assert!(refused(&c, Stage::Train).contains("train.device"));
+        let mut c = Config::default();
+        c.infer.colorspace = "p3".into();
+        assert!(refused(&c, Stage::Matchgrade).contains("infer.colorspace"));
+        let mut c = Config::default();
+        c.infer.chroma_scale = 0;
+        assert!(refused(&c, Stage::Infer).contains("infer.chroma-scale"));
+    }
+}
