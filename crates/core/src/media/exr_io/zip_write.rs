@@ -45,15 +45,21 @@ pub(super) fn write(path: &Path, img: &Image, headers: Headers) -> Result<()> {
         .iter()
         .map(|c| plane_of(&c.name.to_string()))
         .collect();
+    // Per-thread scratch (the compressor, the raw block, its predicted bytes, deflate's output)
+    // reused across blocks: fresh buffers per block cost page faults on every frame.
     let blocks: Vec<Vec<u8>> = (0..header.chunk_count)
         .into_par_iter()
         .map_init(
-            || Compressor::new(CompressionLvl::new(LEVEL).expect("level 4 is valid")),
-            |deflate, b| {
+            || {
+                let deflate =
+                    Compressor::new(CompressionLvl::new(LEVEL).expect("level 4 is valid"));
+                (deflate, Scratch::default())
+            },
+            |(deflate, scratch), b| {
                 let y0 = b * lines;
                 let y1 = (y0 + lines).min(img.height);
-                let raw = block_bytes(img, y0..y1, &order, sample_type);
-                compress(deflate, raw)
+                block_bytes(img, y0..y1, &order, sample_type, &mut scratch.raw);
+                compress(deflate, scratch)
             },
         )
         .collect();
@@ -88,16 +94,24 @@ fn plane_of(name: &str) -> usize {
     }
 }
 
-/// Lines `rows` of `img` in OpenEXR's block layout: line by line, channel by channel.
+/// Reused buffers of one compressing thread.
+#[derive(Default)]
+struct Scratch {
+    raw: Vec<u8>,
+    predicted: Vec<u8>,
+    packed: Vec<u8>,
+}
+
+/// Lines `rows` of `img` in OpenEXR's block layout (line by line, channel by channel) into `raw`.
 fn block_bytes(
     img: &Image,
     rows: std::ops::Range<usize>,
     order: &[usize],
     sample_type: SampleType,
-) -> Vec<u8> {
+    raw: &mut Vec<u8>,
+) {
     let (w, nch) = (img.width, img.channels);
-    let size = if sample_type == SampleType::F16 { 2 } else { 4 };
-    let mut raw = Vec::with_capacity(rows.len() * w * order.len() * size);
+    raw.clear();
     for y in rows {
         let line = &img.data[y * w * nch..(y + 1) * w * nch];
         for &c in order {
@@ -114,27 +128,29 @@ fn block_bytes(
             }
         }
     }
-    raw
 }
 
-/// OpenEXR's ZIP block coding of `raw`; `raw` itself when that does not make it smaller.
-fn compress(deflate: &mut Compressor, raw: Vec<u8>) -> Vec<u8> {
-    let mut split = Vec::with_capacity(raw.len());
-    split.extend(raw.iter().step_by(2));
-    split.extend(raw.iter().skip(1).step_by(2));
-    let mut prev = split.first().copied().unwrap_or(0);
-    for b in split.iter_mut().skip(1) {
+/// OpenEXR's ZIP block coding of `scratch.raw`; the raw bytes themselves when that does not
+/// make them smaller.
+fn compress(deflate: &mut Compressor, scratch: &mut Scratch) -> Vec<u8> {
+    let Scratch {
+        raw,
+        predicted,
+        packed,
+    } = scratch;
+    predicted.clear();
+    predicted.extend(raw.iter().step_by(2));
+    predicted.extend(raw.iter().skip(1).step_by(2));
+    let mut prev = predicted.first().copied().unwrap_or(0);
+    for b in predicted.iter_mut().skip(1) {
         let d = b.wrapping_sub(prev).wrapping_add(128);
         prev = *b;
         *b = d;
     }
-    let mut out = vec![0u8; deflate.zlib_compress_bound(split.len())];
-    match deflate.zlib_compress(&split, &mut out) {
-        Ok(n) if n < raw.len() => {
-            out.truncate(n);
-            out
-        }
-        _ => raw,
+    packed.resize(deflate.zlib_compress_bound(predicted.len()), 0);
+    match deflate.zlib_compress(predicted, packed) {
+        Ok(n) if n < raw.len() => packed[..n].to_vec(),
+        _ => raw.clone(),
     }
 }
 
@@ -150,7 +166,11 @@ mod tests {
             .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8 & 0x3f)
             .collect();
         let mut deflate = Compressor::new(CompressionLvl::new(LEVEL).unwrap());
-        let packed = compress(&mut deflate, raw.clone());
+        let mut scratch = Scratch {
+            raw: raw.clone(),
+            ..Scratch::default()
+        };
+        let packed = compress(&mut deflate, &mut scratch);
         assert!(packed.len() < raw.len(), "a compressible block shrinks");
         let mut split = vec![0u8; raw.len()];
         let n = libdeflater::Decompressor::new()
@@ -179,6 +199,10 @@ mod tests {
             })
             .collect();
         let mut deflate = Compressor::new(CompressionLvl::new(LEVEL).unwrap());
-        assert_eq!(compress(&mut deflate, raw.clone()), raw);
+        let mut scratch = Scratch {
+            raw: raw.clone(),
+            ..Scratch::default()
+        };
+        assert_eq!(compress(&mut deflate, &mut scratch), raw);
     }
 }
