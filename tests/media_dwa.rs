@@ -45,3 +45,28 @@ fn dwaa_matches_openexr() {
 fn dwab_matches_openexr() {
     check("dwab_61x37");
 }
+
+/// Two DWAA files the fuzzer made from the fixture (one counter in a chunk header raised): the
+/// `exr` crate sized a buffer from it and aborted the process (373 GB allocation; capacity
+/// overflow on a decoder thread). They are refused with one error line naming the file.
+#[test]
+fn dwa_chunks_declaring_impossible_sizes_are_an_error_not_an_abort() {
+    for name in [
+        "dwaa_fuzz_huge_section.exr",
+        "dwaa_fuzz_capacity_overflow.exr",
+    ] {
+        let path = fixtures().join(name);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tinct"))
+            .args(["media", "convert"])
+            .arg(&path)
+            .arg(std::env::temp_dir().join(format!("tinct-dwa-{}.exr", std::process::id())))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
+        assert!(
+            stderr.contains(name) && stderr.contains("DWA"),
+            "{name}: {stderr}"
+        );
+    }
+}

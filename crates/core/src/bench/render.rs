@@ -225,9 +225,11 @@ pub fn run_one_thread_child() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The MatchGrade render's compute: a 33-point 3D LUT over the grading encoding, applied as
-/// `matchgrade.render = "lut"` applies its fitted one (the values do not change its speed).
+/// The MatchGrade render's compute: a 33-point 3D LUT over the grading encoding, applied in
+/// place by `FittedGrades::apply_image` exactly as `matchgrade.render = "lut"` applies its
+/// fitted one (the LUT's values do not change its speed).
 pub fn matchgrade_compute<'a>() -> Compute<'a> {
+    use crate::stages::matchgrade::{FittedGrades, GradeKind};
     let mut lut = crate::grade::Lut3d::identity(33);
     for v in &mut lut.data {
         *v = [
@@ -236,8 +238,17 @@ pub fn matchgrade_compute<'a>() -> Compute<'a> {
             v[2].powf(0.9),
         ];
     }
+    let grades = FittedGrades {
+        lut,
+        cdl: Default::default(),
+        matrix: crate::grade::Matrix3([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]),
+        root_poly: crate::grade::RootPoly([[0.0; 6]; 3]),
+    };
     Compute {
         name: "matchgrade lut".into(),
-        run: Box::new(move |_, img| Ok(crate::grade::apply_lut_linear(&lut, &img))),
+        run: Box::new(move |_, mut img| {
+            grades.apply_image(GradeKind::Lut, &mut img);
+            Ok(img)
+        }),
     }
 }

@@ -245,7 +245,72 @@ fn check_budget(path: &Path) -> Result<()> {
             .sum();
         bytes = bytes.saturating_add((w * hgt).saturating_mul(per_pixel));
     }
-    super::budget::ensure_allocatable(path, bytes)
+    super::budget::ensure_allocatable(path, bytes)?;
+    if meta
+        .headers
+        .iter()
+        .any(|h| matches!(h.compression, Compression::DWAA(_) | Compression::DWAB(_)))
+    {
+        check_dwa_chunks(path)?;
+    }
+    Ok(())
+}
+
+/// The `exr` crate's DWA decoder sizes its buffers from counters stored in each chunk (the
+/// unknown, RLE and AC/DC section sizes) before it knows whether the data is there, and
+/// allocates infallibly: a flipped counter made it ask for 373 GB and abort (found by
+/// `scripts/fuzz`). No section of a sound chunk is larger than the block's own pixels, so every
+/// counter is checked against that (twice, for the 8x8 padding) before the crate decodes.
+fn check_dwa_chunks(path: &Path) -> Result<()> {
+    use exr::block::chunk::CompressedBlock;
+    let file = std::fs::File::open(path).map_err(|e| MediaError::io(path, e))?;
+    let reader = exr::block::read(std::io::BufReader::with_capacity(1 << 20, file), false)
+        .map_err(|e| map_err(path, e))?;
+    let limits: Vec<Option<u64>> = reader
+        .headers()
+        .iter()
+        .map(|h| {
+            matches!(h.compression, Compression::DWAA(_) | Compression::DWAB(_))
+                .then(|| (h.max_block_byte_size() as u64).saturating_mul(2) + 65536)
+        })
+        .collect();
+    for chunk in reader.all_chunks(false).map_err(|e| map_err(path, e))? {
+        let chunk = chunk.map_err(|e| map_err(path, e))?;
+        let Some(Some(limit)) = limits.get(chunk.layer_index) else {
+            continue;
+        };
+        let bytes = match &chunk.compressed_block {
+            CompressedBlock::ScanLine(b) => &b.compressed_pixels_le,
+            CompressedBlock::Tile(t) => &t.compressed_pixels_le,
+            _ => continue,
+        };
+        // The 11 little-endian u64 counters that open a DWA chunk; a shorter chunk is the
+        // crate's own "truncated" error.
+        let counter = |i: usize| {
+            bytes
+                .get(i * 8..i * 8 + 8)
+                .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+        };
+        let sections = [
+            ("unknown", counter(1)),
+            ("RLE", counter(6)),
+            ("RLE raw", counter(7)),
+            ("AC", counter(8).map(|n| n.saturating_mul(2))),
+            ("DC", counter(9).map(|n| n.saturating_mul(2))),
+        ];
+        for (name, size) in sections {
+            if let Some(size) = size.filter(|s| s > limit) {
+                return Err(MediaError::corrupt(
+                    path,
+                    "OpenEXR",
+                    format!(
+                        "a DWA block declares {size} bytes of {name} data, more than its pixels can hold"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 type Attrs = std::collections::HashMap<Text, AttributeValue>;
