@@ -4,7 +4,7 @@
 
 mod peer_support;
 
-use peer_support::{read_f32, run_python};
+use peer_support::{OIIO_READ, read_f32, run_python};
 use tinct::color::Colorspace;
 use tinct::media::{self, Image, WriteOptions};
 
@@ -34,19 +34,6 @@ assert o.write_image(a), o.geterror()
 o.close()
 back = oiio.ImageInput.open(out).read_image("float")
 back.astype("<f4").tofile(out + ".f32")
-"#;
-
-const OIIO_READ: &str = r#"
-import sys, json, OpenImageIO as oiio
-path = sys.argv[1]
-i = oiio.ImageInput.open(path)
-assert i, oiio.geterror()
-s = i.spec()
-i.read_image("float").astype("<f4").tofile(path + ".f32")
-print(json.dumps({"w": s.width, "h": s.height, "nch": s.nchannels,
-    "bits": s.get_int_attribute("oiio:BitsPerSample"),
-    "transfer": s.get_string_attribute("dpx:Transfer"),
-    "packing": s.get_string_attribute("dpx:Packing")}))
 "#;
 
 #[test]

@@ -5,20 +5,9 @@
 
 mod peer_support;
 
-use peer_support::{read_f32, run_python};
+use peer_support::{OIIO_READ, read_f32, run_python};
 use tinct::color::Colorspace;
 use tinct::media::{self, Image, WriteOptions};
-
-const OIIO_READ: &str = r#"
-import sys, json, OpenImageIO as oiio
-path = sys.argv[1]
-i = oiio.ImageInput.open(path)
-assert i, oiio.geterror()
-s = i.spec()
-i.read_image("float").astype("<f4").tofile(path + ".f32")
-print(json.dumps({"w": s.width, "h": s.height, "nch": s.nchannels,
-    "channels": list(s.channelnames), "compression": s.get_string_attribute("compression")}))
-"#;
 
 /// Smooth gradients with a noisy band: blocks that compress and blocks that do not.
 fn picture(w: usize, h: usize, nch: usize) -> Image {

@@ -38,3 +38,19 @@ pub fn read_f32(path: &Path) -> Vec<f32> {
         .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
         .collect()
 }
+
+/// OpenImageIO reads `argv[1]` to `argv[1].f32` (float, interleaved) and prints its spec as JSON:
+/// size, channels, compression and the DPX attributes (empty where the format has none).
+pub const OIIO_READ: &str = r#"
+import sys, json, OpenImageIO as oiio
+path = sys.argv[1]
+i = oiio.ImageInput.open(path)
+assert i, oiio.geterror()
+s = i.spec()
+i.read_image("float").astype("<f4").tofile(path + ".f32")
+print(json.dumps({"w": s.width, "h": s.height, "nch": s.nchannels,
+    "channels": list(s.channelnames), "compression": s.get_string_attribute("compression"),
+    "bits": s.get_int_attribute("oiio:BitsPerSample"),
+    "transfer": s.get_string_attribute("dpx:Transfer"),
+    "packing": s.get_string_attribute("dpx:Packing")}))
+"#;
