@@ -4,6 +4,7 @@
 mod bench;
 mod console;
 mod demo;
+mod farm;
 mod jobs;
 mod media;
 mod project;
@@ -55,6 +56,8 @@ pub enum Command {
     #[command(flatten)]
     Jobs(jobs::Commands),
     #[command(flatten)]
+    Farm(farm::Commands),
+    #[command(flatten)]
     Media(media::Commands),
     #[command(flatten)]
     Qc(qc::Commands),
@@ -81,6 +84,7 @@ pub fn main() -> ExitCode {
         Some(Command::Demo(c)) => demo::run(c, &g),
         Some(Command::Project(c)) => project::run(c, &g),
         Some(Command::Jobs(c)) => jobs::run(c, &g),
+        Some(Command::Farm(c)) => farm::run(c, &g),
         Some(Command::Media(c)) => media::run(c, &g),
         Some(Command::Qc(c)) => qc::run(c, &g),
         Some(Command::Bench(c)) => bench::run(c, &g),

@@ -7,6 +7,7 @@
 pub mod bench;
 pub mod color;
 pub mod demo;
+pub mod farm;
 pub mod fsx;
 pub mod grade;
 pub mod jobs;

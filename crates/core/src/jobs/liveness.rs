@@ -56,12 +56,22 @@ pub fn check(record: &JobRecord) -> Liveness {
             Liveness::Alive
         };
     };
-    let host = hostname();
-    if record.host != host {
-        return Liveness::Elsewhere(format!("runs on {}", record.host));
+    process(
+        pid,
+        record.pid_start,
+        record.boot_id.as_deref(),
+        &record.host,
+    )
+}
+
+/// Whether process `pid`, started at `pid_start` (clock ticks) on `host` during boot `boot`,
+/// is still running.
+pub fn process(pid: u32, pid_start: Option<u64>, boot: Option<&str>, host: &str) -> Liveness {
+    if host != hostname() {
+        return Liveness::Elsewhere(format!("runs on {host}"));
     }
-    if let (Some(recorded), Some(current)) = (&record.boot_id, boot_id())
-        && *recorded != current
+    if let (Some(recorded), Some(current)) = (boot, boot_id())
+        && recorded != current
     {
         return Liveness::Dead("the machine rebooted since the job started".into());
     }
@@ -70,7 +80,7 @@ pub fn check(record: &JobRecord) -> Liveness {
             Liveness::Dead(format!("process {pid} is gone"))
         }
         None => pid_exists_portable(pid),
-        Some((_, start)) => match record.pid_start {
+        Some((_, start)) => match pid_start {
             Some(recorded) if recorded != start => {
                 Liveness::Dead(format!("process {pid} is gone (pid reused)"))
             }

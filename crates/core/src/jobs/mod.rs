@@ -12,7 +12,7 @@ mod control;
 mod error;
 pub mod external;
 pub mod follow;
-mod liveness;
+pub mod liveness;
 mod queue;
 pub mod record;
 mod spawn;
@@ -27,7 +27,7 @@ pub use error::JobError;
 pub use follow::{Follower, LineEvent, Start};
 pub use record::{JobRecord, JobState};
 pub use spawn::{
-    JobRequest, TORCH_WORKER_EXE_ENV, WORKER_EXE_ENV, launch_worker, prepare, run_worker_attached,
-    torch_worker_exe,
+    JobRequest, TORCH_WORKER_EXE_ENV, WORKER_EXE_ENV, format_frames, launch_worker, prepare,
+    run_here, run_worker_attached, tinct_exe, torch_worker_exe,
 };
 pub use target::{EXTERNAL_PREFIX, JobTarget};

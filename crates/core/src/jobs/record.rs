@@ -100,6 +100,9 @@ pub struct JobRecord {
     /// The SOP step that launched this job: the worker checks it when the job succeeds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<String>,
+    /// The farm job (`runs/<farm>/farm.json`) this run renders one chunk of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub farm: Option<String>,
     pub summary: Option<String>,
     pub error: Option<String>,
     /// The stage's outputs and numbers when it succeeded.

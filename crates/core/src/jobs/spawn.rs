@@ -34,6 +34,8 @@ pub struct JobRequest {
     pub step: Option<String>,
     /// The command line that asked for it (recorded in `job.json`).
     pub argv: Vec<String>,
+    /// The farm job this run is one chunk of (`crate::farm`).
+    pub farm: Option<String>,
 }
 
 impl JobRequest {
@@ -46,6 +48,7 @@ impl JobRequest {
             resume_from: None,
             step: None,
             argv: Vec::new(),
+            farm: None,
         }
     }
 
@@ -137,6 +140,7 @@ pub fn prepare(project: &Project, request: &JobRequest) -> anyhow::Result<PathBu
         force: request.force,
         resume_from: request.resume_from.clone(),
         step: request.step.clone(),
+        farm: request.farm.clone(),
         summary: None,
         error: None,
         outcome: None,
@@ -149,7 +153,8 @@ pub fn prepare(project: &Project, request: &JobRequest) -> anyhow::Result<PathBu
 /// `tinct` binary, or one folder up from a test binary in `target/*/deps/`).
 pub const TORCH_WORKER_EXE_ENV: &str = "TINCT_WORKER";
 
-fn worker_exe() -> anyhow::Result<PathBuf> {
+/// The `tinct` binary that workers (and farm chunks) run.
+pub fn tinct_exe() -> anyhow::Result<PathBuf> {
     match std::env::var_os(WORKER_EXE_ENV) {
         Some(p) => Ok(PathBuf::from(p)),
         None => {
@@ -163,7 +168,7 @@ pub fn torch_worker_exe() -> anyhow::Result<PathBuf> {
     if let Some(p) = std::env::var_os(TORCH_WORKER_EXE_ENV) {
         return Ok(PathBuf::from(p));
     }
-    let mut bases = vec![worker_exe()?];
+    let mut bases = vec![tinct_exe()?];
     if let Ok(me) = std::env::current_exe() {
         bases.push(me);
     }
@@ -187,7 +192,7 @@ fn worker_command(run_dir: &Path) -> anyhow::Result<Command> {
     let exe = if record::read(run_dir)?.needs_torch() {
         torch_worker_exe()?
     } else {
-        worker_exe()?
+        tinct_exe()?
     };
     let log_path = run_dir.join(LOG_FILE);
     let log = std::fs::OpenOptions::new()
@@ -225,6 +230,20 @@ pub fn run_worker_attached(run_dir: &Path) -> anyhow::Result<i32> {
         .map_err(|e| record_spawn_failure(run_dir, e))?;
     let status = child.wait().context("waiting for the worker")?;
     Ok(status.code().unwrap_or(super::worker::exit_code::CANCELLED))
+}
+
+/// Run a prepared job here, to its end, and return its exit code: a torch stage in a
+/// `tinct-worker` child, any other in this process (`runner`), as a foreground `tinct run` does.
+pub fn run_here(
+    run_dir: &Path,
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    runner: crate::stages::StageRunner,
+) -> anyhow::Result<i32> {
+    if record::read(run_dir)?.needs_torch() {
+        run_worker_attached(run_dir)
+    } else {
+        super::worker::execute(run_dir, cancel, false, runner)
+    }
 }
 
 /// Start the job's worker in its own session and return its pid at once.

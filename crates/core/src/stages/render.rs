@@ -106,6 +106,14 @@ pub fn default_writers() -> usize {
 
 type Written = (i64, PathBuf, anyhow::Result<()>, f64);
 
+/// Whether a frame already under its final name can be kept: not empty and it decodes. Every
+/// write goes through a temp file and a rename, so a torn file under a final name means the
+/// storage lost it (a node's NFS cache, a full disk on a copy); a resumed render or a farm
+/// resubmit renders such a frame again instead of trusting its name.
+pub fn is_complete(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() > 0) && crate::media::read(path).is_ok()
+}
+
 /// Render `plan.frames`: `read(frame)` on the reader thread, `compute(frame, image)` here,
 /// `plan.spec.write` on the writers. `progress` is called here for every frame written. The
 /// first error (naming its frame) stops the reading and the compute; writes already started
@@ -129,7 +137,7 @@ where
         .frames
         .iter()
         .copied()
-        .filter(|&f| plan.force || !path_of(f).exists())
+        .filter(|&f| plan.force || !is_complete(&path_of(f)))
         .collect();
     let skipped = plan.frames.len() - todo.len();
     let writers = plan.writers.unwrap_or_else(default_writers).max(1);
