@@ -12,11 +12,11 @@ pub const OPENCUE_FILE: &str = "opencue.xml";
 /// `runs/<id>/deadline/{job_info,plugin_info}.job`.
 pub const DEADLINE_DIR: &str = "deadline";
 
+/// Escape element text (the spec puts no free text in attributes).
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// Letters, digits, `-`, `_`, `.` only: an XML NMTOKEN, and safe in OpenCue's job names.

@@ -70,6 +70,15 @@ fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+/// A `#SBATCH` option's value: sbatch's own parser keeps double-quoted text whole.
+fn directive_value(s: &str) -> String {
+    if s.contains([' ', '\t']) {
+        format!("\"{s}\"")
+    } else {
+        s.to_owned()
+    }
+}
+
 /// `0-3` or `1,3`, with `%P` when the farm limits how many run at once.
 fn array_spec(farm: &FarmJob, chunks: &[usize]) -> String {
     let contiguous = chunks.windows(2).all(|w| w[1] == w[0] + 1);
@@ -97,7 +106,7 @@ pub fn script(farm: &FarmJob) -> String {
     directive(format!("--array={}", array_spec(farm, &all)));
     directive(format!(
         "--output={}",
-        quote(
+        directive_value(
             &run_dir
                 .join(OUTPUT_DIR)
                 .join("%A_%a.out")
@@ -107,14 +116,14 @@ pub fn script(farm: &FarmJob) -> String {
     ));
     directive(format!(
         "--chdir={}",
-        quote(&farm.root.display().to_string())
+        directive_value(&farm.root.display().to_string())
     ));
     directive("--ntasks=1".into());
     if farm.gpus_per_task > 0 {
         directive(format!("--gpus={}", farm.gpus_per_task));
     }
     if let Some(p) = &farm.partition {
-        directive(format!("--partition={}", quote(p)));
+        directive(format!("--partition={}", directive_value(p)));
     }
     for a in &farm.sbatch_args {
         directive(a.clone());
