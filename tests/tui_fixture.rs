@@ -115,7 +115,35 @@ fn job(
         } else {
             None
         },
+        chunks: Vec::new(),
     }
+}
+
+/// A farm render of 12 chunks: 7 done, 2 rendering, 1 failed, 2 queued.
+fn farm_job() -> JobView {
+    use tinct::farm::ChunkState::{Done, Failed, Queued, Running};
+    let cells = [
+        (Done, 1.0),
+        (Done, 1.0),
+        (Done, 1.0),
+        (Failed, 0.4),
+        (Done, 1.0),
+        (Done, 1.0),
+        (Done, 1.0),
+        (Done, 1.0),
+        (Running, 0.7),
+        (Running, 0.2),
+        (Queued, 0.0),
+        (Queued, 0.0),
+    ];
+    let mut j = job("0008-farm", "farm infer", JobState::Running, 5, Some(0.68));
+    j.pid = None;
+    j.eta_s = None;
+    j.chunks = cells
+        .iter()
+        .map(|&(state, done)| tinct::tui::data::ChunkCell { state, done })
+        .collect();
+    j
 }
 
 pub fn jobs() -> Vec<JobView> {
@@ -124,6 +152,7 @@ pub fn jobs() -> Vec<JobView> {
         job("0006-train", "train", JobState::Failed, 90, Some(0.1)),
         job("0005-align", "align", JobState::Succeeded, 200, Some(1.0)),
         job("0004-sync", "sync", JobState::Lost, 300, None),
+        farm_job(),
     ]
 }
 

@@ -2,4 +2,6 @@
 
 pub mod console;
 
-pub use tinct_core::bench::{BenchOpts, align, footage_dir, grade, io, jobs, python, vtest_frames};
+pub use tinct_core::bench::{
+    BenchOpts, align, farm, footage_dir, grade, io, jobs, python, vtest_frames,
+};

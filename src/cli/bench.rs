@@ -5,7 +5,7 @@ use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
 pub enum Commands {
-    /// Run a benchmark against its peer (io, align, ml, grade, jobs, console, quality, render).
+    /// Run a benchmark against its peer (io, align, ml, grade, jobs, console, quality, render, farm).
     Bench {
         /// Which benchmark.
         #[arg(value_enum)]
@@ -40,6 +40,8 @@ pub enum Bench {
     Quality,
     /// The pipelined 2K render (MatchGrade and ML) against its slowest stage alone.
     Render,
+    /// A reel through the farm engines (local ×1, ×2, Slurm) against one process.
+    Farm,
 }
 
 pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
@@ -68,6 +70,7 @@ pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
         Bench::Grade => crate::bench::grade::run(&opts)?,
         Bench::Jobs => crate::bench::jobs::run(&opts)?,
         Bench::Console => crate::bench::console::run(&opts)?,
+        Bench::Farm => crate::bench::farm::run(&opts)?,
     }
     Ok(0)
 }

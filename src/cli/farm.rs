@@ -92,7 +92,7 @@ pub struct PlanArgs {
     #[arg(long, value_name = "A-B")]
     frames: Option<FrameRange>,
     /// Frames per chunk.
-    #[arg(long, value_name = "N", default_value_t = 50)]
+    #[arg(long, value_name = "N", default_value_t = farm::plan::DEFAULT_CHUNK)]
     chunk: usize,
 }
 
@@ -207,7 +207,7 @@ pub fn run(Commands::Farm(cmd): Commands, g: &Global) -> anyhow::Result<u8> {
                     eprintln!("farm job {}: still going: {}", job.id, st.summary());
                     return Ok(2);
                 }
-                std::thread::sleep(Duration::from_millis(500));
+                std::thread::sleep(Duration::from_millis(200));
             }
         }
         FarmCommand::List => {

@@ -56,6 +56,17 @@ pub struct JobView {
     /// 0..=1 from the last metrics line, when the stage reports it.
     pub progress: Option<f64>,
     pub eta_s: Option<f64>,
+    /// A farm job's chunks, in order (empty for a single run): its row draws one bar cell per
+    /// chunk, so a failed chunk shows where it is in the reel.
+    pub chunks: Vec<ChunkCell>,
+}
+
+/// One chunk of a farm job as its row shows it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChunkCell {
+    pub state: crate::farm::ChunkState,
+    /// Frames of the chunk on disk, 0..=1.
+    pub done: f64,
 }
 
 /// Parsed `metrics.jsonl` of one run: the series the training monitor plots.
@@ -209,6 +220,7 @@ impl From<&crate::jobs::JobInfo> for JobView {
             exit_code: r.exit_code,
             progress: (state == JobState::Succeeded).then_some(1.0),
             eta_s: None,
+            chunks: Vec::new(),
         }
     }
 }
@@ -349,12 +361,54 @@ pub fn tail_lines(path: &Path, n: usize) -> std::io::Result<Vec<String>> {
     Ok(lines.split_off(lines.len().saturating_sub(n)))
 }
 
+/// A farm job as one row: its state from its chunks, its progress from the frames on disk.
+pub fn farm_view(farm: &crate::farm::FarmJob) -> JobView {
+    use crate::farm::ChunkState;
+    let st = crate::farm::status::status(farm);
+    let any = |s: ChunkState| st.chunks.iter().any(|c| c.state == s);
+    let state = if st.chunks.iter().all(|c| c.state == ChunkState::Done) {
+        JobState::Succeeded
+    } else if any(ChunkState::Running) {
+        JobState::Running
+    } else if any(ChunkState::Queued) {
+        JobState::Queued
+    } else {
+        JobState::Failed
+    };
+    JobView {
+        id: farm.id.clone(),
+        stage: format!("farm {}", farm.stage.id()),
+        state,
+        pid: None,
+        started: None,
+        ended: None,
+        exit_code: None,
+        progress: Some(st.frames_done as f64 / st.frames.max(1) as f64),
+        eta_s: None,
+        chunks: st
+            .chunks
+            .iter()
+            .map(|c| ChunkCell {
+                state: c.state,
+                done: c.frames_done as f64 / c.frames.max(1) as f64,
+            })
+            .collect(),
+    }
+}
+
 /// All jobs of the project, newest first (progress comes from their metrics, merged by the app).
+/// A farm job is one row; the runs of its chunks are not listed on their own.
 pub fn read_jobs(project_root: &Path) -> Vec<JobView> {
     let mut jobs: Vec<JobView> = crate::jobs::list(project_root)
         .iter()
+        .filter(|info| info.record.farm.is_none())
         .map(JobView::from)
         .collect();
+    let farms: Vec<JobView> = crate::farm::list(project_root)
+        .iter()
+        .map(farm_view)
+        .collect();
+    jobs.extend(farms);
     jobs.sort_by(|a, b| b.started.cmp(&a.started).then(b.id.cmp(&a.id)));
     jobs
 }

@@ -48,14 +48,23 @@ impl ParamForm {
         }
     }
 
-    /// What `tinct run` gets: the (possibly edited) first field.
+    /// What `tinct run` gets: the (possibly edited) first field. `farm`, `farm:slurm` or
+    /// `farm:local` there renders this stage across a farm (`farm:ENGINE:STAGE`, see
+    /// `ops::launch`).
     pub fn target(&self) -> String {
         let t = self
             .fields
             .first()
             .map(|f| f.value.trim().to_string())
             .unwrap_or_default();
-        if t.is_empty() { self.stage.clone() } else { t }
+        match t.strip_prefix("farm") {
+            Some("") => format!("farm:auto:{}", self.stage),
+            Some(engine) if engine.starts_with(':') && !engine[1..].contains(':') => {
+                format!("farm{engine}:{}", self.stage)
+            }
+            _ if t.is_empty() => self.stage.clone(),
+            _ => t,
+        }
     }
 
     /// Whether the stage has config keys besides the target.
@@ -120,5 +129,21 @@ mod tests {
         }
         assert_eq!(f.overrides(), vec!["train.steps=25".to_string()]);
         assert_eq!(f.target(), "train");
+    }
+
+    #[test]
+    fn farm_in_run_as_renders_the_stage_on_a_farm() {
+        let mut f = ParamForm::new("infer", None, vec![]);
+        for _ in 0.."infer".len() {
+            f.key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
+        }
+        for c in "farm:slurm".chars() {
+            f.key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+        assert_eq!(f.target(), "farm:slurm:infer");
+        f.fields[0].value = "farm".into();
+        assert_eq!(f.target(), "farm:auto:infer");
+        f.fields[0].value = "ext:nuke".into();
+        assert_eq!(f.target(), "ext:nuke");
     }
 }

@@ -75,9 +75,14 @@ pub struct Launch {
     pub step: Option<String>,
 }
 
-/// Launch a detached job and journal it. Returns the new job's id.
+/// Launch a detached job and journal it. Returns the new job's id. A stage written
+/// `farm:ENGINE:STAGE` (`farm:slurm:infer`, `farm:auto:matchgrade`) is a farm job instead: its
+/// chunks go to the engine (`crate::farm`), and the id is the farm job's.
 pub fn launch(project_root: &Path, launch: &Launch) -> anyhow::Result<String> {
     let project = crate::project::open(Some(project_root), &launch.sets)?;
+    if let Some(spec) = launch.stage.strip_prefix(FARM_PREFIX) {
+        return launch_farm(&project, launch, spec);
+    }
     let mut request = JobRequest::new(launch.stage.parse()?);
     request.sets = launch.sets.clone();
     request.frames = launch.frames;
@@ -101,6 +106,51 @@ pub fn launch(project_root: &Path, launch: &Launch) -> anyhow::Result<String> {
         &format!("launched {stage} as job {id}{with}"),
     )?;
     Ok(id)
+}
+
+/// How a launch names a farm job: `farm:ENGINE:STAGE`.
+pub const FARM_PREFIX: &str = "farm:";
+
+fn launch_farm(project: &Project, launch: &Launch, spec: &str) -> anyhow::Result<String> {
+    use crate::farm::{Engine, FarmRequest};
+    let (engine, stage) = spec.split_once(':').ok_or_else(|| {
+        anyhow::anyhow!(
+            "'{}': write a farm launch as farm:ENGINE:STAGE",
+            launch.stage
+        )
+    })?;
+    let engine = match engine {
+        "" | "auto" => Engine::detect(),
+        e => <Engine as clap::ValueEnum>::from_str(e, true)
+            .map_err(|_| anyhow::anyhow!("'{e}': a farm engine is slurm, local or auto"))?,
+    };
+    let request = FarmRequest {
+        stage: stage.parse()?,
+        engine,
+        frames: launch.frames,
+        chunk: crate::farm::plan::DEFAULT_CHUNK,
+        parallel: None,
+        gpus_per_task: None,
+        partition: None,
+        sbatch_args: Vec::new(),
+        sets: launch.sets.clone(),
+    };
+    let farm = crate::farm::submit(project, &request, false)?;
+    note(
+        project,
+        None,
+        launch.step.as_deref(),
+        Kind::Note,
+        Some(&farm.id),
+        &format!(
+            "launched {stage} on the {} farm as farm job {}: {} chunks of {} frames",
+            engine.id(),
+            farm.id,
+            farm.chunks.len(),
+            farm.chunk_size
+        ),
+    )?;
+    Ok(farm.id)
 }
 
 /// Cancel a job (SIGTERM, SIGKILL after `grace`, default `jobs.cancel-grace`).

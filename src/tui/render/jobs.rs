@@ -1,9 +1,10 @@
 //! Jobs: every run with state, progress bar, elapsed and ETA; the attached job's live log.
 
 use super::super::app::App;
-use super::super::data::{JobState, JobView};
+use super::super::data::{ChunkCell, JobState, JobView};
 use super::super::theme::Role;
 use super::{bar, block, duration};
+use crate::farm::ChunkState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -50,10 +51,78 @@ fn job_line<'a>(app: &App, j: &JobView, width: u16, selected: bool) -> Line<'a> 
             format!("{:<11}", j.state.as_str()),
             th.style(state_role(j.state)),
         ),
-        Span::styled(bar(j.progress, bar_w, app.ascii), th.style(Role::Gauge)),
+        Span::styled(
+            if j.chunks.is_empty() {
+                bar(j.progress, bar_w, app.ascii)
+            } else {
+                chunk_bar(&j.chunks, j.progress, bar_w, app.ascii)
+            },
+            th.style(Role::Gauge),
+        ),
         Span::styled(format!(" {:>8}", elapsed(app, j)), th.style(Role::Dim)),
         Span::styled(format!(" {eta}"), th.style(Role::Dim)),
     ])
+}
+
+/// A farm job's bar: one cell per chunk (or per group of chunks on a narrow terminal), full
+/// when done, shaded while it renders, `x` when it failed, empty while queued or missing;
+/// then the percentage of frames on disk.
+fn chunk_bar(chunks: &[ChunkCell], progress: Option<f64>, width: usize, ascii: bool) -> String {
+    let cells = width.saturating_sub(5).max(1);
+    let glyph = |c: &ChunkCell| match c.state {
+        ChunkState::Done => {
+            if ascii {
+                "#"
+            } else {
+                "█"
+            }
+        }
+        ChunkState::Running if c.done >= 0.5 => {
+            if ascii {
+                "="
+            } else {
+                "▓"
+            }
+        }
+        ChunkState::Running => {
+            if ascii {
+                "-"
+            } else {
+                "▒"
+            }
+        }
+        ChunkState::Failed => "x",
+        ChunkState::Queued | ChunkState::Missing => {
+            if ascii {
+                "."
+            } else {
+                "·"
+            }
+        }
+    };
+    // Each cell shows the worst chunk it covers, so one failed chunk is never hidden.
+    let rank = |c: &ChunkCell| match c.state {
+        ChunkState::Failed => 4,
+        ChunkState::Missing => 3,
+        ChunkState::Queued => 2,
+        ChunkState::Running => 1,
+        ChunkState::Done => 0,
+    };
+    let n = chunks.len();
+    let used = cells.min(n);
+    let mut s = String::new();
+    for i in 0..used {
+        let group = &chunks[i * n / used..((i + 1) * n / used).max(i * n / used + 1)];
+        if let Some(c) = group.iter().max_by_key(|c| rank(c)) {
+            s.push_str(glyph(c));
+        }
+    }
+    s.push_str(&" ".repeat(cells - used));
+    s.push_str(&format!(
+        "{:>4}%",
+        (progress.unwrap_or(0.0) * 100.0).floor() as u32
+    ));
+    s
 }
 
 fn truncate(s: &str, n: usize) -> String {

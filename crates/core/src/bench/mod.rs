@@ -3,6 +3,7 @@
 //! bench lives in the app (it drives the TUI), the ml bench in `tinct-ml` (it needs torch).
 
 pub mod align;
+pub mod farm;
 pub mod grade;
 pub mod io;
 pub mod jobs;

@@ -18,6 +18,7 @@
 pub mod chunk;
 pub mod export;
 pub mod local;
+pub mod loopback;
 pub mod plan;
 pub mod slurm;
 pub mod status;

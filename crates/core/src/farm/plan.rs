@@ -10,6 +10,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// Frames per chunk unless the operator says otherwise: at 2K a few minutes of GPU time, so a
+/// lost chunk costs little and the scheduling overhead stays small.
+pub const DEFAULT_CHUNK: usize = 50;
+
 /// Who runs the chunks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
