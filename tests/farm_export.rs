@@ -152,4 +152,22 @@ fn farm_export_writes_the_files_and_status_follows_the_chunks() {
         .collect();
     assert_eq!(states, ["missing"; 3], "nothing ran yet: {st:#}");
     assert_eq!(st["missing_frames"][0], "1-12");
+
+    // A site whose MaxArraySize is 2 gets two bigger chunks, and is told so.
+    let project = tinct::project::Project::load(root).unwrap();
+    let request = tinct::farm::FarmRequest {
+        stage: Stage::Matchgrade,
+        engine: Engine::Slurm,
+        frames: None,
+        chunk: 5,
+        parallel: None,
+        gpus_per_task: None,
+        partition: None,
+        sbatch_args: vec![],
+        sets: vec![],
+    };
+    let job = FarmJob::create(&project, &request, Some(2)).unwrap();
+    assert_eq!(job.chunk_size, 6);
+    assert_eq!(job.chunks.len(), 2);
+    assert!(job.notes[0].contains("MaxArraySize"), "{:?}", job.notes);
 }

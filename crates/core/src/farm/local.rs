@@ -7,7 +7,6 @@ use super::plan::{FarmJob, Submission};
 use crate::fsx::FsError;
 use anyhow::Context;
 use std::collections::VecDeque;
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
@@ -57,15 +56,7 @@ pub fn submit(farm: &FarmJob, chunks: &[usize], dry_run: bool) -> anyhow::Result
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| FsError::new(&log_path, e))?)
         .stderr(log);
-    // SAFETY: setsid is async-signal-safe and touches no memory of the forked child.
-    unsafe {
-        command.pre_exec(|| {
-            if libc::setsid() == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    crate::jobs::in_own_session(&mut command);
     let mut child = command
         .spawn()
         .with_context(|| format!("cannot start {}", farm.exe.display()))?;

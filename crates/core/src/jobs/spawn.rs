@@ -246,9 +246,9 @@ pub fn run_here(
     }
 }
 
-/// Start the job's worker in its own session and return its pid at once.
-pub fn launch_worker(run_dir: &Path) -> anyhow::Result<u32> {
-    let mut command = worker_command(run_dir)?;
+/// Make `command` start a session of its own (`setsid` before `exec`): no controlling
+/// terminal, so a closed console, a dropped SSH link or a killed shell cannot reach it.
+pub fn in_own_session(command: &mut Command) {
     // SAFETY: setsid is async-signal-safe and touches no memory of the forked child.
     unsafe {
         command.pre_exec(|| {
@@ -258,6 +258,12 @@ pub fn launch_worker(run_dir: &Path) -> anyhow::Result<u32> {
             Ok(())
         });
     }
+}
+
+/// Start the job's worker in its own session and return its pid at once.
+pub fn launch_worker(run_dir: &Path) -> anyhow::Result<u32> {
+    let mut command = worker_command(run_dir)?;
+    in_own_session(&mut command);
     let mut child = command
         .spawn()
         .map_err(|e| record_spawn_failure(run_dir, e))?;
