@@ -4,7 +4,7 @@
 //! line matters to the scheduler.
 
 use std::path::PathBuf;
-use tinct::farm::{ChunkRange, Engine, FarmJob, export, plan, slurm};
+use tinct::farm::{Engine, FarmJob, export, plan, slurm};
 use tinct::stages::Stage;
 
 /// A farm job as `farm submit` plans it, with fixed paths and time.
@@ -16,7 +16,7 @@ fn farm(engine: Engine, stage: Stage) -> FarmJob {
         engine,
         root: PathBuf::from("/mnt/archive/reel 3"),
         exe: PathBuf::from("/opt/tinct/bin/tinct"),
-        frames: ChunkRange {
+        frames: tinct::stages::FrameRange {
             first: 1001,
             last: 1240,
         },

@@ -2,7 +2,7 @@
 //! scheduler (see `tinct_core::farm`).
 
 use super::Global;
-use crate::farm::{self, ChunkRange, ChunkState, Engine, FarmRequest, FarmStatus};
+use crate::farm::{self, ChunkState, Engine, FarmRequest, FarmStatus};
 use crate::stages::{FrameRange, Stage};
 use clap::Subcommand;
 use std::time::{Duration, Instant};
@@ -139,7 +139,7 @@ pub fn run(Commands::Farm(cmd): Commands, g: &Global) -> anyhow::Result<u8> {
                 "farm job {}: {} of frames {} in {} chunks of {} ({}{})",
                 job.id,
                 job.stage.id(),
-                job.frames.label(),
+                job.frames,
                 job.chunks.len(),
                 job.chunk_size,
                 job.engine.id(),
@@ -179,7 +179,7 @@ pub fn run(Commands::Farm(cmd): Commands, g: &Global) -> anyhow::Result<u8> {
             if sent.is_empty() {
                 eprintln!("farm job {}: no chunk failed or is missing", job.id);
             } else {
-                let labels: Vec<String> = sent.iter().map(|&i| job.chunks[i].label()).collect();
+                let labels: Vec<String> = sent.iter().map(|&i| job.chunks[i].to_string()).collect();
                 eprintln!(
                     "farm job {}: {} {} chunk(s): {}",
                     job.id,
@@ -242,12 +242,7 @@ pub fn run(Commands::Farm(cmd): Commands, g: &Global) -> anyhow::Result<u8> {
         FarmCommand::Chunk { id, frames } => {
             let job = farm::find(&root, &id)?;
             let cancel = crate::jobs::worker::install_signal_flags()?;
-            let code = farm::chunk::run(
-                &job,
-                ChunkRange::from(frames),
-                cancel,
-                crate::stages::Stage::run,
-            )?;
+            let code = farm::chunk::run(&job, frames, cancel, crate::stages::Stage::run)?;
             Ok(code.clamp(0, 255) as u8)
         }
         FarmCommand::RunLocal { id, chunks } => {

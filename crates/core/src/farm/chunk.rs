@@ -6,9 +6,9 @@
 //! file and rename. A chunk killed outright leaves `running` with a dead pid (or a task its
 //! scheduler no longer lists): status reports it as failed.
 
-use super::plan::{ChunkRange, FarmJob};
+use super::plan::FarmJob;
 use crate::jobs::{self, JobRequest};
-use crate::stages::StageRunner;
+use crate::stages::{FrameRange, StageRunner};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -59,19 +59,19 @@ pub struct ChunkRecord {
 }
 
 impl ChunkRecord {
-    pub fn range(&self) -> ChunkRange {
-        ChunkRange {
+    pub fn range(&self) -> FrameRange {
+        FrameRange {
             first: self.first,
             last: self.last,
         }
     }
 }
 
-pub fn record_path(farm: &FarmJob, range: ChunkRange) -> PathBuf {
-    farm.chunks_dir().join(format!("{}.json", range.label()))
+pub fn record_path(farm: &FarmJob, range: FrameRange) -> PathBuf {
+    farm.chunks_dir().join(format!("{}.json", range))
 }
 
-pub fn read_record(farm: &FarmJob, range: ChunkRange) -> Option<ChunkRecord> {
+pub fn read_record(farm: &FarmJob, range: FrameRange) -> Option<ChunkRecord> {
     let text = std::fs::read_to_string(record_path(farm, range)).ok()?;
     serde_json::from_str(&text).ok()
 }
@@ -84,7 +84,7 @@ fn write_record(farm: &FarmJob, record: &ChunkRecord) -> anyhow::Result<()> {
 }
 
 /// Source frames of the farm inside `range` and how many of their outputs are on disk.
-pub fn frames_on_disk(farm: &FarmJob, source: &[i64], range: ChunkRange) -> (usize, usize) {
+pub fn frames_on_disk(farm: &FarmJob, source: &[i64], range: FrameRange) -> (usize, usize) {
     let wanted: Vec<i64> = source
         .iter()
         .copied()
@@ -100,16 +100,16 @@ pub fn frames_on_disk(farm: &FarmJob, source: &[i64], range: ChunkRange) -> (usi
 /// Run one chunk here, to its end; returns the stage's exit code.
 pub fn run(
     farm: &FarmJob,
-    range: ChunkRange,
+    range: FrameRange,
     cancel: Arc<AtomicBool>,
     runner: StageRunner,
 ) -> anyhow::Result<i32> {
     anyhow::ensure!(
         farm.frames.first <= range.first && range.last <= farm.frames.last,
         "frames {} are outside farm job {} ({})",
-        range.label(),
+        range,
         farm.id,
-        farm.frames.label()
+        farm.frames
     );
     let pid = std::process::id();
     let task = match (
@@ -141,13 +141,17 @@ pub fn run(
     write_record(farm, &record)?;
 
     let t0 = std::time::Instant::now();
-    let source = source_frames(farm);
+    let project = crate::project::open(Some(&farm.root), &farm.sets);
+    let source = project
+        .as_ref()
+        .map(|p| source_frames(farm, p))
+        .unwrap_or_default();
     let before = frames_on_disk(farm, &source, range).1;
     let result = (|| -> anyhow::Result<i32> {
-        let project = crate::project::open(Some(&farm.root), &farm.sets)?;
+        let project = project?;
         let mut request = JobRequest::new(jobs::JobTarget::Builtin(farm.stage));
         request.sets = farm.sets.clone();
-        request.frames = Some(range.frames());
+        request.frames = Some(range);
         request.farm = Some(farm.id.clone());
         let run_dir = jobs::prepare(&project, &request)?;
         record.job = run_dir
@@ -187,16 +191,8 @@ pub fn run(
 
 /// The farm's source frames as they are now (empty when the sequence cannot be read: the stage
 /// then reports why).
-pub fn source_frames(farm: &FarmJob) -> Vec<i64> {
-    let Ok(project) = crate::project::open(Some(&farm.root), &farm.sets) else {
-        return Vec::new();
-    };
-    crate::media::Sequence::discover(&project.path(&project.config.source.pattern))
-        .map(|s| {
-            s.frames
-                .into_iter()
-                .filter(|&f| farm.frames.contains(f))
-                .collect()
-        })
+pub fn source_frames(farm: &FarmJob, project: &crate::project::Project) -> Vec<i64> {
+    crate::stages::source_frames_of(project, &project.config.source.pattern, Some(farm.frames))
+        .map(|(_, frames)| frames)
         .unwrap_or_default()
 }

@@ -56,17 +56,10 @@ pub fn submit(farm: &FarmJob, chunks: &[usize], dry_run: bool) -> anyhow::Result
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| FsError::new(&log_path, e))?)
         .stderr(log);
-    crate::jobs::in_own_session(&mut command);
-    let mut child = command
-        .spawn()
+    let pid = crate::jobs::spawn_detached(command)
         .with_context(|| format!("cannot start {}", farm.exe.display()))?;
-    let pid = child.id();
     submission.pid = Some(pid);
     submission.pid_start = crate::jobs::liveness::start_ticks(pid);
-    // Reap it when it ends (a console that submits lives on); a CLI exits first.
-    std::thread::spawn(move || {
-        let _ = child.wait();
-    });
     Ok(submission)
 }
 
@@ -85,7 +78,7 @@ pub fn supervise(farm: &FarmJob, chunks: &[usize], workers: usize) -> anyhow::Re
         for _ in 0..workers {
             s.spawn(|| {
                 while let Some(i) = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None) {
-                    let range = farm.chunks[i].label();
+                    let range = farm.chunks[i].to_string();
                     let argv = farm.chunk_argv(&range);
                     let status = Command::new(&argv[0])
                         .args(&argv[1..])

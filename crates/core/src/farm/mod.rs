@@ -24,7 +24,7 @@ pub mod slurm;
 pub mod status;
 
 pub use chunk::{ChunkOutcome, ChunkRecord};
-pub use plan::{ChunkRange, Engine, FarmJob, FarmRequest, Submission};
+pub use plan::{Engine, FarmJob, FarmRequest, Submission};
 pub use status::{ChunkState, ChunkStatus, FarmStatus};
 
 /// `runs/<id>/farm.json`: the plan and its submissions.

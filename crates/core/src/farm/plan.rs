@@ -48,39 +48,6 @@ impl Engine {
     }
 }
 
-/// An inclusive range of source frames, as written in file names and on command lines (`A-B`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChunkRange {
-    pub first: i64,
-    pub last: i64,
-}
-
-impl ChunkRange {
-    pub fn label(self) -> String {
-        crate::jobs::format_frames(self.frames())
-    }
-
-    pub fn frames(self) -> FrameRange {
-        FrameRange {
-            first: self.first,
-            last: self.last,
-        }
-    }
-
-    pub fn contains(self, f: i64) -> bool {
-        (self.first..=self.last).contains(&f)
-    }
-}
-
-impl From<FrameRange> for ChunkRange {
-    fn from(r: FrameRange) -> Self {
-        ChunkRange {
-            first: r.first,
-            last: r.last,
-        }
-    }
-}
-
 /// One hand-over of chunks to the engine.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Submission {
@@ -128,9 +95,9 @@ pub struct FarmJob {
     pub root: PathBuf,
     /// The `tinct` binary the chunks run.
     pub exe: PathBuf,
-    pub frames: ChunkRange,
+    pub frames: FrameRange,
     pub chunk_size: usize,
-    pub chunks: Vec<ChunkRange>,
+    pub chunks: Vec<FrameRange>,
     /// Source frames in the range (the chunks hold them all).
     pub frame_count: usize,
     /// Where the frames land: `pipeline/…/<stem>.%04d.<ext>`, relative to `root`.
@@ -165,10 +132,10 @@ pub fn output_of(stage: Stage) -> anyhow::Result<(&'static str, &'static str)> {
 }
 
 /// Split `frames` (sorted source frame numbers) into runs of `size` frames.
-pub fn split(frames: &[i64], size: usize) -> Vec<ChunkRange> {
+pub fn split(frames: &[i64], size: usize) -> Vec<FrameRange> {
     frames
         .chunks(size.max(1))
-        .map(|c| ChunkRange {
+        .map(|c| FrameRange {
             first: c[0],
             last: c[c.len() - 1],
         })
@@ -192,20 +159,13 @@ impl FarmJob {
             .canonicalize()
             .with_context(|| format!("{}: cannot open project folder", project.root.display()))?;
         let pattern = &project.config.source.pattern;
-        let seq = crate::media::Sequence::discover(&project.path(pattern))
-            .with_context(|| format!("source sequence {pattern}"))?;
-        let frames: Vec<i64> = seq
-            .frames
-            .iter()
-            .copied()
-            .filter(|f| request.frames.is_none_or(|r| r.contains(*f)))
-            .collect();
+        let (_, frames) = crate::stages::source_frames_of(project, pattern, request.frames)?;
         let (Some(&first), Some(&last)) = (frames.first(), frames.last()) else {
             anyhow::bail!(
                 "no source frames of {pattern} in {}",
                 request
                     .frames
-                    .map_or("the sequence".into(), crate::jobs::format_frames)
+                    .map_or("the sequence".into(), |r| r.to_string())
             );
         };
         let mut notes = Vec::new();
@@ -256,7 +216,7 @@ impl FarmJob {
             engine: request.engine,
             root,
             exe,
-            frames: ChunkRange { first, last },
+            frames: FrameRange { first, last },
             chunk_size,
             chunks: split(&frames, chunk_size),
             frame_count: frames.len(),
@@ -317,11 +277,6 @@ impl FarmJob {
             range.into(),
         ]
     }
-
-    /// Index of the chunk that is exactly `range`.
-    pub fn chunk_index(&self, range: ChunkRange) -> Option<usize> {
-        self.chunks.iter().position(|c| *c == range)
-    }
 }
 
 /// The newest succeeded training run of the project.
@@ -349,8 +304,8 @@ mod tests {
     fn chunks_follow_the_frames_that_exist() {
         let frames: Vec<i64> = (1..=25).chain(30..=34).collect();
         let chunks = split(&frames, 10);
-        let labels: Vec<String> = chunks.iter().map(|c| c.label()).collect();
+        let labels: Vec<String> = chunks.iter().map(|c| c.to_string()).collect();
         assert_eq!(labels, ["1-10", "11-20", "21-34"]);
-        assert_eq!(split(&[5], 10)[0], ChunkRange { first: 5, last: 5 });
+        assert_eq!(split(&[5], 10)[0], FrameRange { first: 5, last: 5 });
     }
 }

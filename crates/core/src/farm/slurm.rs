@@ -134,7 +134,7 @@ pub fn script(farm: &FarmJob) -> String {
          set -euo pipefail\n",
         farm.id,
         farm.stage.id(),
-        farm.frames.label(),
+        farm.frames,
         farm.chunks.len(),
         farm.chunk_size,
         farm.id
@@ -144,7 +144,7 @@ pub fn script(farm: &FarmJob) -> String {
         if i > 0 {
             s.push(if i % 10 == 0 { '\n' } else { ' ' });
         }
-        s.push_str(&c.label());
+        s.push_str(&c.to_string());
     }
     s.push_str(")\nRANGE=${CHUNKS[$SLURM_ARRAY_TASK_ID]}\nexec");
     for arg in farm.chunk_argv("RANGE") {

@@ -127,7 +127,14 @@ fn supervisor_alive(s: &Submission) -> bool {
 }
 
 pub fn status(farm: &FarmJob) -> FarmStatus {
-    let source = chunk::source_frames(farm);
+    let source = crate::project::open(Some(&farm.root), &farm.sets)
+        .map(|p| chunk::source_frames(farm, &p))
+        .unwrap_or_default();
+    // One look at the disk per frame; a chunk's count is a slice of it (`source` is sorted).
+    let on_disk: Vec<bool> = source
+        .iter()
+        .map(|&f| farm.frame_path(f).is_file())
+        .collect();
     let (queue, scheduler_error) = match farm.engine {
         Engine::Slurm if farm.submissions.iter().any(|s| s.submitted) => {
             match super::slurm::queue(farm) {
@@ -142,7 +149,10 @@ pub fn status(farm: &FarmJob) -> FarmStatus {
         .iter()
         .enumerate()
         .map(|(i, &range)| {
-            let (frames, frames_done) = chunk::frames_on_disk(farm, &source, range);
+            let span = source.partition_point(|&f| f < range.first)
+                ..source.partition_point(|&f| f <= range.last);
+            let frames = span.len();
+            let frames_done = on_disk[span].iter().filter(|&&d| d).count();
             let sub = latest_submission(farm, i);
             let listed = sub
                 .and_then(|s| s.scheduler_id.clone())
@@ -181,10 +191,6 @@ pub fn status(farm: &FarmJob) -> FarmStatus {
             }
             st
         })
-        .collect();
-    let on_disk: Vec<bool> = source
-        .iter()
-        .map(|&f| farm.frame_path(f).is_file())
         .collect();
     FarmStatus {
         id: farm.id.clone(),

@@ -8,7 +8,6 @@
 //! (`A-B`) when `--frames` was given.
 
 use super::error::JobError;
-use super::spawn::format_frames;
 use crate::stages::{Ctx, Outcome};
 use regex::Regex;
 use std::collections::BTreeMap;
@@ -176,7 +175,7 @@ pub fn run(ctx: &Ctx, name: &str) -> anyhow::Result<Outcome> {
         command.env("TINCT_RESUME_FROM", from);
     }
     if let Some(f) = ctx.frames {
-        command.env("TINCT_FRAMES", format_frames(f));
+        command.env("TINCT_FRAMES", f.to_string());
     }
     #[cfg(target_os = "linux")]
     // SAFETY: prctl is async-signal-safe. If the worker dies (kill -9), the command gets SIGTERM

@@ -27,7 +27,7 @@ pub use error::JobError;
 pub use follow::{Follower, LineEvent, Start};
 pub use record::{JobRecord, JobState};
 pub use spawn::{
-    JobRequest, TORCH_WORKER_EXE_ENV, WORKER_EXE_ENV, format_frames, in_own_session, launch_worker,
-    prepare, run_here, run_worker_attached, tinct_exe, torch_worker_exe,
+    JobRequest, TORCH_WORKER_EXE_ENV, WORKER_EXE_ENV, launch_worker, prepare, run_here,
+    run_worker_attached, spawn_detached, tinct_exe, torch_worker_exe,
 };
 pub use target::{EXTERNAL_PREFIX, JobTarget};

@@ -63,17 +63,13 @@ impl JobRequest {
             argv.extend(["--set".to_string(), s.clone()]);
         }
         if let Some(f) = self.frames {
-            argv.extend(["--frames".to_string(), format_frames(f)]);
+            argv.extend(["--frames".to_string(), f.to_string()]);
         }
         if self.force {
             argv.push("--force".into());
         }
         argv
     }
-}
-
-pub fn format_frames(f: FrameRange) -> String {
-    format!("{}-{}", f.first, f.last)
 }
 
 /// A new sortable id: `20261126-141500-train-3fa2` (UTC time, stage, random suffix).
@@ -136,7 +132,7 @@ pub fn prepare(project: &Project, request: &JobRequest) -> anyhow::Result<PathBu
         argv,
         config,
         sets: request.sets.clone(),
-        frames: request.frames.map(format_frames),
+        frames: request.frames.map(|f| f.to_string()),
         force: request.force,
         resume_from: request.resume_from.clone(),
         step: request.step.clone(),
@@ -248,7 +244,7 @@ pub fn run_here(
 
 /// Make `command` start a session of its own (`setsid` before `exec`): no controlling
 /// terminal, so a closed console, a dropped SSH link or a killed shell cannot reach it.
-pub fn in_own_session(command: &mut Command) {
+fn in_own_session(command: &mut Command) {
     // SAFETY: setsid is async-signal-safe and touches no memory of the forked child.
     unsafe {
         command.pre_exec(|| {
@@ -260,14 +256,25 @@ pub fn in_own_session(command: &mut Command) {
     }
 }
 
+/// Start `command` in a session of its own and return its pid at once. The child is reaped
+/// when it ends, so a long-lived launcher (the console) collects no zombies; a short-lived one
+/// (`tinct run --detach`, `tinct farm submit`) exits first and init adopts it.
+pub fn spawn_detached(mut command: Command) -> std::io::Result<u32> {
+    in_own_session(&mut command);
+    let mut child = command.spawn()?;
+    let pid = child.id();
+    std::thread::Builder::new()
+        .name("tinct-reaper".into())
+        .spawn(move || {
+            let _ = child.wait();
+        })?;
+    Ok(pid)
+}
+
 /// Start the job's worker in its own session and return its pid at once.
 pub fn launch_worker(run_dir: &Path) -> anyhow::Result<u32> {
-    let mut command = worker_command(run_dir)?;
-    in_own_session(&mut command);
-    let mut child = command
-        .spawn()
-        .map_err(|e| record_spawn_failure(run_dir, e))?;
-    let pid = child.id();
+    let pid =
+        spawn_detached(worker_command(run_dir)?).map_err(|e| record_spawn_failure(run_dir, e))?;
     record::update(run_dir, |r| {
         // The worker records the same values itself; whoever comes first wins, both agree.
         if r.pid.is_none() {
@@ -277,12 +284,5 @@ pub fn launch_worker(run_dir: &Path) -> anyhow::Result<u32> {
         }
         r.detached = true;
     })?;
-    // Reap the child when it ends so a long-lived launcher (the console) collects no zombies;
-    // a short-lived one (`tinct run --detach`) exits first and the worker is adopted by init.
-    std::thread::Builder::new()
-        .name("tinct-reaper".into())
-        .spawn(move || {
-            let _ = child.wait();
-        })?;
     Ok(pid)
 }

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Inclusive source-frame range from `--frames A-B`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Inclusive source-frame range from `--frames A-B`; written `A-B` (in `job.json`, farm chunk
+/// records and their file names, scheduler command lines).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FrameRange {
     pub first: i64,
     pub last: i64,
@@ -30,6 +31,12 @@ impl std::str::FromStr for FrameRange {
         };
         anyhow::ensure!(a <= b, "bad frame range '{s}': first frame after last");
         Ok(FrameRange { first: a, last: b })
+    }
+}
+
+impl std::fmt::Display for FrameRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.first, self.last)
     }
 }
 
@@ -85,18 +92,7 @@ impl Ctx {
 
     /// The source sequence and its frames inside this run's `--frames` range (if any).
     pub fn source_frames(&self) -> anyhow::Result<(crate::media::Sequence, Vec<i64>)> {
-        use anyhow::Context;
-        let pattern = &self.config.source.pattern;
-        anyhow::ensure!(!pattern.is_empty(), "config key source.pattern is empty");
-        let seq = crate::media::Sequence::discover(&self.project.path(pattern))
-            .with_context(|| format!("source sequence {pattern}"))?;
-        let frames = seq
-            .frames
-            .iter()
-            .copied()
-            .filter(|f| self.frames.is_none_or(|r| r.contains(*f)))
-            .collect();
-        Ok((seq, frames))
+        source_frames_of(&self.project, &self.config.source.pattern, self.frames)
     }
 
     pub fn artifacts(&self) -> PathBuf {
@@ -133,6 +129,25 @@ impl Ctx {
             eprintln!("{msg}");
         }
     }
+}
+
+/// The source sequence `pattern` of `project` and its frames inside `range` (all without one).
+pub fn source_frames_of(
+    project: &Project,
+    pattern: &str,
+    range: Option<FrameRange>,
+) -> anyhow::Result<(crate::media::Sequence, Vec<i64>)> {
+    use anyhow::Context;
+    anyhow::ensure!(!pattern.is_empty(), "config key source.pattern is empty");
+    let seq = crate::media::Sequence::discover(&project.path(pattern))
+        .with_context(|| format!("source sequence {pattern}"))?;
+    let frames = seq
+        .frames
+        .iter()
+        .copied()
+        .filter(|f| range.is_none_or(|r| r.contains(*f)))
+        .collect();
+    Ok((seq, frames))
 }
 
 #[cfg(test)]

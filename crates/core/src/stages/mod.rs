@@ -16,7 +16,7 @@ pub mod prep;
 pub mod suggest;
 pub mod sync;
 
-pub use ctx::{Ctx, FrameRange};
+pub use ctx::{Ctx, FrameRange, source_frames_of};
 
 use std::path::PathBuf;
 
