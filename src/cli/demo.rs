@@ -21,6 +21,10 @@ pub enum Commands {
         /// Make the black-and-white print the project's source (the faded one is written beside).
         #[arg(long)]
         monochrome: bool,
+        /// Deliver the reference as one H.264 MP4 with timecode (as video transfers arrive)
+        /// instead of a JPEG sequence; needs the ffmpeg program.
+        #[arg(long)]
+        reference_video: bool,
     },
 }
 
@@ -30,6 +34,7 @@ pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
         no_open,
         seed,
         monochrome,
+        reference_video,
     } = cmd;
     let spec = DemoSpec {
         seed,
@@ -41,7 +46,10 @@ pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
         ..DemoSpec::default()
     };
     let started = Instant::now();
-    let truth = demo::generate(&dir, &spec)?;
+    let mut truth = demo::generate(&dir, &spec)?;
+    if reference_video {
+        demo::reference_as_video(&dir, &mut truth)?;
+    }
     let secs = started.elapsed().as_secs_f64();
 
     let src = &truth.source;
@@ -64,12 +72,17 @@ pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
         );
     }
     println!(
-        "  reference  {}  frames {}-{}  {}x{}  (video transfer, JPEG 4:2:0)",
+        "  reference  {}  frames {}-{}  {}x{}  (video transfer, {})",
         reference.pattern,
         reference.first_frame,
         reference.last_frame,
         reference.width,
-        reference.height
+        reference.height,
+        if reference_video {
+            "H.264 MP4, timecode from 01:00:00:00"
+        } else {
+            "JPEG 4:2:0"
+        }
     );
     if let Some(clean) = &truth.clean {
         println!(

@@ -2,6 +2,7 @@
 
 use super::Global;
 use crate::color::Colorspace;
+use crate::media::video::{self, Video, VideoOptions};
 use crate::media::{self, FramePattern, Sequence, WriteOptions};
 use anyhow::Context;
 use clap::Subcommand;
@@ -16,9 +17,10 @@ pub enum Commands {
 
 #[derive(Subcommand, Debug)]
 pub enum MediaCmd {
-    /// Size, channels, pixel type, compression, frame range and gaps (headers only).
+    /// Size, channels, pixel type, compression, frame range and gaps (headers only); for a video
+    /// file codec, rate, frame count, pixel format, matrix, range and start timecode.
     Info {
-        /// A file, or a sequence pattern: name.%04d.exr, name.####.exr, name.@.exr.
+        /// A file, a sequence pattern (name.%04d.exr, name.####.exr, name.@.exr) or a video.
         path: PathBuf,
         #[arg(long)]
         json: bool,
@@ -98,6 +100,9 @@ fn is_pattern(p: &Path) -> bool {
 }
 
 fn info(path: &Path, json: bool) -> anyhow::Result<u8> {
+    if video::is_video(path) {
+        return video_info(path, json);
+    }
     let seq = Sequence::discover(path)?;
     let first = seq
         .first()
@@ -153,12 +158,111 @@ fn info(path: &Path, json: bool) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+/// A video file: what ffprobe says of its first video stream, and how tinct reads it by default.
+fn video_info(path: &Path, json: bool) -> anyhow::Result<u8> {
+    let v = Video::open(path, &VideoOptions::default())?;
+    let last = v.first_frame + v.frame_count as i64 - 1;
+    if json {
+        let mut out = serde_json::to_value(&v.info)?;
+        let obj = out
+            .as_object_mut()
+            .expect("VideoInfo serialises to an object");
+        obj.insert("format".into(), serde_json::json!("video"));
+        obj.insert("first_frame".into(), serde_json::json!(v.first_frame));
+        obj.insert("last_frame".into(), serde_json::json!(last));
+        obj.insert("frames".into(), serde_json::json!(v.frame_count));
+        obj.insert(
+            "read_as".into(),
+            serde_json::json!({
+                "matrix": v.decode.matrix,
+                "range": v.decode.range,
+                "inverse_telecine": v.decode.pulldown,
+                "colorspace": v.colorspace,
+                "fps": v.rate().fps(),
+            }),
+        );
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(0);
+    }
+    let i = &v.info;
+    let or_untagged = |t: &Option<String>| t.clone().unwrap_or_else(|| "untagged".into());
+    println!("{}", path.display());
+    println!("  format       video ({}, {})", i.container, i.codec);
+    println!("  size         {}x{}", i.width, i.height);
+    println!(
+        "  rate         {} fps ({})",
+        i.rate,
+        or_untagged(&i.field_order)
+    );
+    println!("  pixel format {}", i.pix_fmt);
+    println!(
+        "  tagged       matrix {}, range {}, transfer {}, primaries {}",
+        or_untagged(&i.matrix),
+        or_untagged(&i.range),
+        or_untagged(&i.transfer),
+        or_untagged(&i.primaries)
+    );
+    println!("  timecode     {}", i.timecode.as_deref().unwrap_or("none"));
+    println!(
+        "  frames       {}-{last} ({} frames{})",
+        v.first_frame,
+        v.frame_count,
+        if v.decode.pulldown {
+            " after inverse telecine"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "  read as      {} matrix, {} range, R'G'B' in {}{}",
+        v.decode.matrix,
+        v.decode.range,
+        v.colorspace,
+        if v.decode.pulldown {
+            ", inverse telecine"
+        } else {
+            ""
+        }
+    );
+    Ok(0)
+}
+
+/// Every frame of a video to `output` (a pattern), numbered from the video's first frame (1).
+fn convert_video(
+    input: &Path,
+    output: &Path,
+    assume: Option<Colorspace>,
+    opts: &WriteOptions,
+) -> anyhow::Result<u8> {
+    let v = Video::open(input, &VideoOptions::default())?;
+    let out = FramePattern::parse(output).with_context(|| {
+        format!(
+            "{}: converting a video needs an output pattern (e.g. ref.%04d.exr)",
+            output.display()
+        )
+    })?;
+    eprintln!("{}", v.describe());
+    v.read_linear_each(&v.frames(), assume, &mut |n, img| {
+        media::write(&out.path(n), &img, opts).with_context(|| format!("frame {n}"))
+    })?;
+    println!(
+        "{} frames: {} -> {}",
+        v.frame_count,
+        input.display(),
+        output.display()
+    );
+    Ok(0)
+}
+
 fn convert(
     input: &Path,
     output: &Path,
     assume: Option<Colorspace>,
     opts: &WriteOptions,
 ) -> anyhow::Result<u8> {
+    if video::is_video(input) {
+        return convert_video(input, output, assume, opts);
+    }
     let seq = Sequence::discover(input)?;
     if !is_pattern(input) {
         let img = media::read_linear(input, assume)?;

@@ -140,6 +140,16 @@ fn init(dir: &Path, source: &str, reference: &str, offset: i64, force: bool) -> 
     );
     println!("  source     {source}");
     println!("  reference  {reference} (offset {offset:+})");
+    if crate::media::video::is_video(Path::new(&reference)) {
+        // Probe now, so a missing ffmpeg or an unreadable file shows before the first stage.
+        match project::reference::open(&p, &p.config.reference) {
+            Ok(r) => match r.clip {
+                crate::media::Clip::Video(v) => println!("             {}", v.describe()),
+                crate::media::Clip::Sequence(_) => {}
+            },
+            Err(e) => println!("  warning: {e:#}"),
+        }
+    }
     println!(
         "next: `tinct status -p {}` to see the frames found, `tinct sop` for the first step",
         dir.display()
@@ -198,6 +208,9 @@ fn status(p: &Project, json: bool) -> anyhow::Result<u8> {
                     "{label:<10} {}  {} frames ({range}{gaps}), {}",
                     s.pattern, s.frames, s.colorspace
                 );
+                if let Some(v) = &s.video {
+                    println!("{:<10} {v}", "");
+                }
             }
         }
     }

@@ -16,6 +16,7 @@ mod render;
 mod shots;
 mod transfer;
 mod truth;
+mod video;
 
 pub use film::{Fade, PrintStock, SmoothField};
 pub use generate::generate;
@@ -23,6 +24,7 @@ pub use geometry::Matrix3;
 pub use shots::Shot;
 pub use transfer::TransferSpec;
 pub use truth::{DemoTruth, Footage, ReferenceTruth, SourceKind, TRUTH_FILE};
+pub use video::{REFERENCE_VIDEO, reference_as_video};
 
 /// Where the demo's sequences live in the project.
 pub mod paths {

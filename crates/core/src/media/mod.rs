@@ -8,6 +8,7 @@
 //! (The signatures below are the contract other modules code against.)
 
 pub mod budget;
+mod clip;
 mod dpx;
 mod error;
 mod exr_io;
@@ -15,7 +16,9 @@ mod image;
 pub mod info;
 mod raster;
 mod sequence;
+pub mod video;
 
+pub use clip::Clip;
 pub use error::MediaError;
 pub use image::Image;
 pub use info::{FileInfo, PixelType, probe};

@@ -5,6 +5,7 @@ mod discover;
 mod error;
 mod init;
 mod overrides;
+pub mod reference;
 pub mod status;
 
 pub use config::Config;

@@ -34,6 +34,9 @@ pub struct SequenceStatus {
     pub gaps: Vec<i64>,
     /// Why the sequence could not be listed (no pattern, no files, unreadable folder).
     pub error: Option<String>,
+    /// A video reference: how it is read (codec, size, rate, timecode, matrix, range, telecine).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video: Option<String>,
 }
 
 /// One run, from `runs/<id>/job.json`.
@@ -55,8 +58,10 @@ impl StatusReport {
                 .display()
                 .to_string(),
             source: sequence_status(project, &c.source.pattern, &c.source.colorspace),
-            reference: sequence_status(project, &c.reference.pattern, &c.reference.colorspace),
-            reference_offset: c.reference.offset,
+            reference: reference_status(project),
+            reference_offset: super::reference::open(project, &c.reference)
+                .map(|r| r.offset)
+                .unwrap_or(c.reference.offset),
             sop: ChecklistReport::of(&checklist),
             runs: recent_runs(&project.runs_dir(), RECENT_RUNS),
         })
@@ -72,6 +77,7 @@ fn sequence_status(project: &Project, pattern: &str, colorspace: &str) -> Sequen
         last: None,
         gaps: Vec::new(),
         error: None,
+        video: None,
     };
     if pattern.trim().is_empty() {
         s.error = Some("no pattern set in tinct.toml".into());
@@ -84,6 +90,28 @@ fn sequence_status(project: &Project, pattern: &str, colorspace: &str) -> Sequen
             s.last = seq.frames.last().copied();
             s.gaps = seq.gaps();
         }
+        Err(e) => s.error = Some(format!("{e:#}")),
+    }
+    s
+}
+
+/// The reference: a sequence as above, or a video file (probed, not decoded).
+fn reference_status(project: &Project) -> SequenceStatus {
+    let r = &project.config.reference;
+    if !crate::media::video::is_video(Path::new(&r.pattern)) {
+        return sequence_status(project, &r.pattern, &r.colorspace);
+    }
+    let mut s = sequence_status(project, "", &r.colorspace);
+    s.pattern = r.pattern.clone();
+    s.error = None;
+    match super::reference::open(project, r).map(|r| r.clip) {
+        Ok(crate::media::Clip::Video(v)) => {
+            s.frames = v.frame_count as usize;
+            s.first = Some(v.first_frame);
+            s.last = Some(v.first_frame + v.frame_count as i64 - 1);
+            s.video = Some(v.describe());
+        }
+        Ok(_) => {}
         Err(e) => s.error = Some(format!("{e:#}")),
     }
     s

@@ -200,12 +200,13 @@ pub fn pipeline_exr() -> WriteOptions {
 
 /// A frame one of the sequences does not have.
 #[derive(Debug, thiserror::Error)]
-#[error("{role} frame {frame} is missing: pattern '{pattern}' has no file {path}{hint}")]
+#[error("{role} frame {frame} is missing: pattern '{pattern}' has no {missing}{hint}")]
 pub struct MissingFrame {
     pub role: &'static str,
     pub frame: i64,
     pub pattern: String,
-    pub path: PathBuf,
+    /// `file PATH`, or for a video `frame N (its frames are A-B)`.
+    pub missing: String,
     pub hint: String,
 }
 
@@ -217,9 +218,12 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     let ref_cs = assumed_colorspace("reference.colorspace", &cfg.reference.colorspace)?;
     let src_seq = Sequence::discover(&ctx.project.path(&cfg.source.pattern))
         .with_context(|| format!("source.pattern '{}'", cfg.source.pattern))?;
-    let ref_seq = Sequence::discover(&ctx.project.path(&cfg.reference.pattern))
-        .with_context(|| format!("reference.pattern '{}'", cfg.reference.pattern))?;
-    let offset = cfg.reference.offset;
+    let reference = crate::project::reference::open(&ctx.project, &cfg.reference)?;
+    let ref_clip = &reference.clip;
+    if let media::Clip::Video(v) = ref_clip {
+        ctx.log(format!("reference: {}", v.describe()));
+    }
+    let offset = reference.offset;
     for (v, (a, b), t) in shared_shots(&suggested_shots(&ctx.project.root), &chosen) {
         ctx.log(format!(
             "warning: validation frame {v} is in shot {a}-{b}, which training frame {t} is also \
@@ -234,7 +238,24 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         let hint = format!(
             " (source frame {f} + reference.offset {offset}; run `tinct run sync` to check the offset)"
         );
-        require(&ref_seq, "reference", f + offset, &hint)?;
+        if !ref_clip.contains(f + offset) {
+            return Err(MissingFrame {
+                role: "reference",
+                frame: f + offset,
+                pattern: cfg.reference.pattern.clone(),
+                missing: match ref_clip {
+                    media::Clip::Sequence(s) => format!("file {}", s.path(f + offset).display()),
+                    media::Clip::Video(v) => format!(
+                        "frame {} (its frames are {}-{})",
+                        f + offset,
+                        v.first_frame,
+                        v.first_frame + v.frame_count as i64 - 1
+                    ),
+                },
+                hint,
+            }
+            .into());
+        }
     }
 
     let out_dir = ctx.project.path(layout::CURATION);
@@ -248,10 +269,11 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
                 chosen.len()
             );
         }
-        let (src_file, ref_file) = (src_seq.path(f), ref_seq.path(f + offset));
+        let (src_file, ref_file) = (src_seq.path(f), ref_clip.frame_label(f + offset));
         let src =
             media::read_linear(&src_file, src_cs).with_context(|| format!("source frame {f}"))?;
-        let reference = media::read_linear(&ref_file, ref_cs)
+        let reference = ref_clip
+            .read_linear(f + offset, ref_cs)
             .with_context(|| format!("reference frame {}", f + offset))?;
         let (src_rel, ref_rel) = (
             rel(layout::CURATION, &pipeline_name("src", f)),
@@ -279,7 +301,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
             reference_size: [reference.width, reference.height],
             split: split.into(),
             source_file: src_file.display().to_string(),
-            reference_file: ref_file.display().to_string(),
+            reference_file: ref_file,
         });
     }
     let manifest_path = out_dir.join(MANIFEST);
@@ -309,7 +331,7 @@ fn require(seq: &Sequence, role: &'static str, frame: i64, hint: &str) -> Result
         role,
         frame,
         pattern: seq.pattern.clone(),
-        path: seq.path(frame),
+        missing: format!("file {}", seq.path(frame).display()),
         hint: hint.into(),
     })
 }

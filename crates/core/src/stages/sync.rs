@@ -18,7 +18,6 @@ use crate::fsx;
 use crate::media::{self, Sequence};
 use crate::project::{CONFIG_FILE, layout};
 use anyhow::Context;
-use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -37,18 +36,22 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     );
     let src_seq = Sequence::discover(&ctx.project.path(&cfg.source.pattern))
         .with_context(|| format!("source.pattern '{}'", cfg.source.pattern))?;
-    let ref_seq = Sequence::discover(&ctx.project.path(&cfg.reference.pattern))
-        .with_context(|| format!("reference.pattern '{}'", cfg.reference.pattern))?;
+    let reference = crate::project::reference::open(&ctx.project, &cfg.reference)?;
+    let ref_clip = &reference.clip;
+    if let media::Clip::Video(v) = ref_clip {
+        ctx.log(format!("reference: {}", v.describe()));
+    }
     anyhow::ensure!(
         !src_seq.frames.is_empty(),
         "source.pattern '{}' matches no files",
         cfg.source.pattern
     );
-    anyhow::ensure!(
-        !ref_seq.frames.is_empty(),
-        "reference.pattern '{}' matches no files",
-        cfg.reference.pattern
-    );
+    let ref_first = ref_clip.first().with_context(|| {
+        format!(
+            "reference.pattern '{}' matches no files",
+            cfg.reference.pattern
+        )
+    })?;
 
     let src_frames: Vec<i64> = src_seq
         .frames
@@ -63,19 +66,18 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         src_frames.len()
     );
     let candidates = candidate_offsets(
-        cfg.reference.offset,
+        reference.offset,
         src_seq.frames[0],
-        ref_seq.frames[0],
+        ref_first,
         cfg.sync.max_offset,
     );
     let (lo, hi) = (
         src_frames[0] + candidates[0],
         src_frames[src_frames.len() - 1] + candidates[candidates.len() - 1],
     );
-    let ref_frames: Vec<i64> = ref_seq
-        .frames
-        .iter()
-        .copied()
+    let ref_frames: Vec<i64> = ref_clip
+        .frames()
+        .into_iter()
         .filter(|f| (lo - 1..=hi).contains(f))
         .collect();
     ctx.log(format!(
@@ -85,8 +87,16 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         candidates.len()
     ));
 
-    let src_sig = signatures(ctx, &src_seq, &src_frames, "source")?;
-    let ref_sig = signatures(ctx, &ref_seq, &ref_frames, "reference")?;
+    let src_sig = signatures(
+        ctx,
+        &media::Clip::Sequence(src_seq.clone()),
+        &src_frames,
+        "source",
+    )?;
+    let ref_sig = signatures(ctx, ref_clip, &ref_frames, "reference")?;
+    if let Some(n) = ref_clip.decoded_frames() {
+        ctx.log(format!("reference: decoded {n} video frames"));
+    }
     let (src_d, ref_d) = (changes(&src_sig), changes(&ref_sig));
     let scores: Vec<OffsetScore> = candidates
         .iter()
@@ -97,12 +107,14 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         format!(
             "no offset within {} of {:?} leaves {} or more frame changes shared by both sequences",
             cfg.sync.max_offset,
-            candidate_centres(cfg.reference.offset, src_seq.frames[0], ref_seq.frames[0]),
+            candidate_centres(reference.offset, src_seq.frames[0], ref_first),
             cfg.sync.min_overlap
         )
     })?;
 
-    let written = cfg.sync.write_offset;
+    // An anchor is the operator's own statement (from an EDL or a camera report): sync checks it
+    // and never overwrites it.
+    let written = cfg.sync.write_offset && reference.anchor.is_none();
     let config_path = ctx.project.path(CONFIG_FILE);
     if written {
         record_offset(&config_path, result.offset)?;
@@ -125,7 +137,17 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     } else {
         ""
     };
-    let recorded = if written {
+    let recorded = if let Some(a) = &reference.anchor {
+        let verdict = if result.offset == reference.offset {
+            "agrees"
+        } else {
+            "DISAGREES: check the anchor"
+        };
+        format!(
+            "not recorded: reference.anchor '{a}' fixes the offset at {}, which this {verdict}",
+            reference.offset
+        )
+    } else if written {
         format!("recorded as reference.offset in {CONFIG_FILE}")
     } else {
         "not recorded (sync.write-offset = false)".into()
@@ -171,24 +193,22 @@ fn candidate_offsets(configured: i64, src_first: i64, ref_first: i64, max: i64) 
     set.into_iter().collect()
 }
 
-/// Normalised luma grids of `frames`, read in parallel.
+/// Normalised luma grids of `frames` (sequence files in parallel, a video streamed).
 fn signatures(
     ctx: &Ctx,
-    seq: &Sequence,
+    clip: &media::Clip,
     frames: &[i64],
     role: &str,
 ) -> anyhow::Result<BTreeMap<i64, Vec<f32>>> {
-    frames
-        .par_iter()
-        .map(|&f| {
+    let sigs = clip
+        .map_linear(frames, None, &|_, img| {
             if ctx.cancelled() {
                 anyhow::bail!("cancelled");
             }
-            let img = media::read_linear(&seq.path(f), None)
-                .with_context(|| format!("{role} frame {f}"))?;
-            Ok((f, signature(&img)))
+            Ok(signature(&img))
         })
-        .collect()
+        .with_context(|| format!("{role} frames"))?;
+    Ok(sigs.into_iter().collect())
 }
 
 /// Encoded luma of the central picture, averaged onto the grid, zero mean, unit variance.

@@ -55,14 +55,49 @@ pub struct SequenceSection {
     pub colorspace: String,
 }
 
-/// The colour reference (video transfer, another print).
+/// The colour reference (video transfer, another print): an image sequence, or a video file
+/// read through ffmpeg (`media::video`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ReferenceSection {
+    /// A sequence pattern, or a video file (`.mov`, `.mp4`, `.mxf`, `.mpg`, ...).
     pub pattern: String,
+    /// `auto` = from the files (sequence) or from the stream's transfer tag (video: untagged is
+    /// `rec709`, BT.709 primaries on a 2.4-gamma display).
     pub colorspace: String,
     /// reference frame = source frame + offset.
     pub offset: i64,
+    /// Video: `auto`, `bt601`, `bt709`, `bt2020` (auto = as tagged; untagged SD 601, HD 709).
+    pub matrix: crate::media::video::Matrix,
+    /// Video: `auto`, `limited`, `full`.
+    pub range: crate::media::video::Range,
+    /// Video: inverse telecine of a 29.97 transfer of 24 fps film; `auto` (interlaced 29.97/59.94),
+    /// `on`, `none`.
+    pub pulldown: crate::media::video::Pulldown,
+    /// Video: the number of its first frame (1, as a Nuke Read node numbers a movie).
+    pub first_frame: i64,
+    /// Optional: `"SOURCE_FRAME = TIMECODE"` (or `= REFERENCE_FRAME`), e.g. `"1001 = 01:00:10:00"`;
+    /// when set it fixes the offset, and `reference.offset` is not used.
+    pub anchor: String,
+}
+
+impl ReferenceSection {
+    /// How a video reference is to be read.
+    pub fn video_options(&self) -> anyhow::Result<crate::media::video::VideoOptions> {
+        Ok(crate::media::video::VideoOptions {
+            matrix: self.matrix,
+            range: self.range,
+            pulldown: self.pulldown,
+            first_frame: self.first_frame,
+            colorspace: match self.colorspace.trim() {
+                "" | "auto" => None,
+                v => Some(
+                    v.parse()
+                        .map_err(|e| anyhow::anyhow!("config key reference.colorspace: {e}"))?,
+                ),
+            },
+        })
+    }
 }
 
 impl Default for SequenceSection {
@@ -80,6 +115,11 @@ impl Default for ReferenceSection {
             pattern: String::new(),
             colorspace: "auto".into(),
             offset: 0,
+            matrix: Default::default(),
+            range: Default::default(),
+            pulldown: Default::default(),
+            first_frame: 1,
+            anchor: String::new(),
         }
     }
 }

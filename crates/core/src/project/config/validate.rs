@@ -28,6 +28,12 @@ pub fn check(config: &Config, stage: Stage, root: &Path) -> anyhow::Result<()> {
             output(config, root)
         }
         Stage::Matchgrade => output(config, root),
+        Stage::Sync | Stage::Curate => match config.reference.anchor.trim() {
+            "" => Ok(()),
+            a => crate::project::reference::parse_anchor(a)
+                .map(|_| ())
+                .map_err(|e| anyhow::anyhow!("config key reference.anchor '{a}': {e:#}")),
+        },
         _ => Ok(()),
     }
 }
