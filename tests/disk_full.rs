@@ -69,8 +69,8 @@ fn project_with_pairs(root: &Path) {
     )
     .unwrap();
     proj.config.matchgrade.lut_size = 9;
-    proj.config.infer.format = "exr".into();
-    proj.config.infer.exr_compression = "none".into();
+    proj.config.infer.format = tinct::project::config::OutputFormat::Exr;
+    proj.config.infer.exr_compression = tinct::project::config::ExrCompression::None;
     std::fs::write(
         root.join(project::CONFIG_FILE),
         project::config_file_text(&proj.config).unwrap(),
@@ -178,4 +178,205 @@ fn a_full_disk_fails_cleanly_and_the_project_carries_on_once_space_is_back() {
     let out = tinct(root, &["note", "space is back"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(journal.entries().unwrap().len(), start + written + 1);
+}
+
+fn journal_texts(root: &Path) -> Vec<String> {
+    tinct::journal::Journal::open(root.join(layout::JOURNAL))
+        .entries()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.text)
+        .collect()
+}
+
+fn step_status(root: &Path, step: &str) -> String {
+    let out = tinct(root, &["sop", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = v["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["steps"].as_array().unwrap().clone())
+        .collect::<Vec<_>>();
+    let s = steps.iter().find(|s| s["id"] == step).unwrap();
+    s["status"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn a_step_answer_the_state_disk_cannot_take_journals_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    project_with_pairs(root);
+    let first = tinct(
+        root,
+        &[
+            "sop",
+            "check",
+            "inspect-source",
+            "--note",
+            "scan looks sound",
+        ],
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    let state_dir = root.join(layout::STATE_DIR);
+    let saved: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&state_dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| (e.path(), std::fs::read(e.path()).unwrap()))
+        .collect();
+    // One page: the state file as it is fills it, a new state cannot be written.
+    let fs = match Tmpfs::mount(&state_dir, "4k") {
+        Ok(fs) => fs,
+        Err(why) => {
+            eprintln!("skipped: cannot mount a tmpfs here ({why})");
+            return;
+        }
+    };
+    for (p, bytes) in &saved {
+        std::fs::write(p, bytes).unwrap();
+    }
+    let before = journal_texts(root);
+    let out = tinct(
+        root,
+        &[
+            "sop",
+            "check",
+            "inspect-reference",
+            "--note",
+            "transfer is progressive",
+        ],
+    );
+    let err = stderr(&out);
+    assert!(!out.status.success(), "the answer should fail: {err}");
+    assert!(
+        err.contains("No space left") && err.contains("state.toml"),
+        "{err}"
+    );
+    assert_eq!(
+        journal_texts(root),
+        before,
+        "the journal records an answer whose state was never saved"
+    );
+    assert_eq!(step_status(root, "inspect-reference"), "open");
+    let leftovers: Vec<_> = std::fs::read_dir(&state_dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".tinct-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+    fs.grow("1m");
+    let out = tinct(
+        root,
+        &[
+            "sop",
+            "check",
+            "inspect-reference",
+            "--note",
+            "transfer is progressive",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(step_status(root, "inspect-reference"), "done");
+    assert_eq!(journal_texts(root).len(), before.len() + 1);
+}
+
+#[test]
+fn read_only_and_forbidden_folders_fail_cleanly_and_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    project_with_pairs(root);
+
+    // EROFS on the render folder: the render fails naming the file, nothing is left, the
+    // project works, and once writable the render runs.
+    let renders = root.join(layout::MATCHGRADE);
+    let fs = match Tmpfs::mount(&renders, "16m") {
+        Ok(fs) => fs,
+        Err(why) => {
+            eprintln!("skipped: cannot mount a tmpfs here ({why})");
+            return;
+        }
+    };
+    fs.read_only(true);
+    let out = tinct(root, &["run", "matchgrade"]);
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(err.contains("Read-only file system"), "{err}");
+    assert!(
+        err.contains("05_matchgrade_render"),
+        "the error names the file: {err}"
+    );
+    assert!(tinct(root, &["status"]).status.success());
+    fs.read_only(false);
+    assert!(rendered_frames(&renders).is_empty());
+    let out = tinct(root, &["run", "matchgrade"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(rendered_frames(&renders).len(), 40);
+
+    // EROFS on the journal: the note fails naming the journal, which keeps every entry.
+    let notes = root.join("notes");
+    let journal = std::fs::read(root.join(layout::JOURNAL)).unwrap();
+    let fs = Tmpfs::mount(&notes, "1m").unwrap();
+    std::fs::write(root.join(layout::JOURNAL), &journal).unwrap();
+    fs.read_only(true);
+    let out = tinct(root, &["note", "grain steady on reel 1"]);
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("Read-only file system") && err.contains("experiments.md"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(root.join(layout::JOURNAL)).unwrap(), journal);
+    fs.read_only(false);
+    drop(fs);
+
+    // EACCES: a user who may read the project but not write its journal or tinct.toml.
+    let is_root = unsafe { libc::geteuid() } == 0;
+    if !is_root || Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("skipped EACCES: needs root and setpriv to run as another user");
+        return;
+    }
+    Command::new("chmod")
+        .args(["-R", "a+rX"])
+        .arg(root)
+        .status()
+        .unwrap();
+    Command::new("chmod")
+        .args(["a+rx"])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    let as_nobody = |args: &[&str]| {
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(env!("CARGO_BIN_EXE_tinct"))
+            .arg("-p")
+            .arg(root)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let journal = std::fs::read(root.join(layout::JOURNAL)).unwrap();
+    let out = as_nobody(&["note", "written by someone without rights"]);
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("Permission denied") && err.contains("experiments.md"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(root.join(layout::JOURNAL)).unwrap(), journal);
+    let config = std::fs::read(root.join(project::CONFIG_FILE)).unwrap();
+    let out = as_nobody(&["run", "sync"]);
+    assert!(!out.status.success());
+    assert_eq!(
+        std::fs::read(root.join(project::CONFIG_FILE)).unwrap(),
+        config
+    );
+    let out = as_nobody(&["status"]);
+    assert!(
+        out.status.success(),
+        "reading still works: {}",
+        stderr(&out)
+    );
 }

@@ -33,6 +33,18 @@ impl Tmpfs {
     }
 }
 
+impl Tmpfs {
+    /// Remount read-only (`true`) or read-write: EROFS from the kernel for every write.
+    pub fn read_only(&self, ro: bool) {
+        let st = Command::new("mount")
+            .args(["-o", if ro { "remount,ro" } else { "remount,rw" }])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+}
+
 impl Drop for Tmpfs {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(&self.0).status();

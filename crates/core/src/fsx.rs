@@ -43,6 +43,38 @@ pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut File) -> io::Result<()>,
 ) -> Result<(), FsError> {
+    stage_with(path, fill)?.commit()
+}
+
+/// A whole file written and synced beside its final name, not yet in place: [`Staged::commit`]
+/// renames it over the target; dropping it removes it. A caller that must not do something
+/// irreversible (a journal append) unless this write can happen stages it first: the disk has
+/// then taken the bytes, and the rename needs no space.
+#[derive(Debug)]
+pub struct Staged {
+    tmp: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+impl Staged {
+    pub fn commit(self) -> Result<(), FsError> {
+        let path = self.path;
+        self.tmp
+            .persist(&path)
+            .map_err(|e| FsError::new(&path, e.error))?;
+        Ok(())
+    }
+}
+
+/// Stage `bytes` for `path` (see [`Staged`]).
+pub fn stage(path: &Path, bytes: &[u8]) -> Result<Staged, FsError> {
+    stage_with(path, |f| f.write_all(bytes))
+}
+
+fn stage_with(
+    path: &Path,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
+) -> Result<Staged, FsError> {
     let dir = parent_of(path);
     fs::create_dir_all(dir).map_err(|e| FsError::new(dir, e))?;
     let mut tmp = tempfile::Builder::new()
@@ -53,8 +85,10 @@ pub fn write_atomic_with(
     tmp.as_file_mut()
         .sync_all()
         .map_err(|e| FsError::new(path, e))?;
-    tmp.persist(path).map_err(|e| FsError::new(path, e.error))?;
-    Ok(())
+    Ok(Staged {
+        tmp,
+        path: path.to_path_buf(),
+    })
 }
 
 /// Write through a temporary *path* (for encoders that insist on opening the file themselves):

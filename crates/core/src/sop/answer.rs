@@ -71,8 +71,10 @@ pub fn check_open_action(
     record(project, &mut c, step, Verdict::Done, note, run).map(Some)
 }
 
-/// Change the checklist in memory (refused → nothing written), append the one journal entry,
-/// then save the state. The caller holds the state lock.
+/// Change the checklist in memory (refused → nothing written), write the new state beside its
+/// file, append the one journal entry, then rename the state into place. A disk that cannot take
+/// the state fails the answer before anything is journaled; a journal append that fails leaves
+/// the state as it was. The caller holds the state lock.
 fn record(
     project: &Project,
     c: &mut Checklist,
@@ -95,6 +97,7 @@ fn record(
         (_, true) => Some(recorded.title.clone()),
         (_, false) => Some(note.to_string()),
     };
+    let staged = c.stage()?;
     if let Some(text) = &text {
         let mut entry = Entry::new(kind, text.clone()).at(stage.as_deref(), Some(step));
         if let Some(run) = run {
@@ -102,7 +105,9 @@ fn record(
         }
         Journal::open(project.journal_path()).append(&entry)?;
     }
-    c.save()?;
+    if let Some(staged) = staged {
+        staged.commit()?;
+    }
     Ok(Answered {
         step: recorded,
         verdict,

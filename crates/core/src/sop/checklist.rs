@@ -100,11 +100,23 @@ impl Checklist {
 
     /// Save the state (atomically), stamped with the SOP it now matches.
     pub fn save(&mut self) -> Result<(), SopError> {
+        match self.stage()? {
+            Some(staged) => staged.commit().map_err(|e| SopError::State {
+                path: e.path,
+                message: e.source.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The state written beside its file but not yet in place (`None` for a checklist with no
+    /// file): [`crate::fsx::Staged::commit`] puts it there.
+    pub fn stage(&mut self) -> Result<Option<crate::fsx::Staged>, SopError> {
         self.state.sop = self.sop.meta.id.clone();
         self.state.sop_digest = self.sop.structure_digest();
         match &self.state_path {
-            Some(p) => self.state.save(p),
-            None => Ok(()),
+            Some(p) => self.state.stage(p).map(Some),
+            None => Ok(None),
         }
     }
 

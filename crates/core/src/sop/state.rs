@@ -59,6 +59,14 @@ impl State {
 
     /// Write the whole state atomically (temp file + rename).
     pub fn save(&self, path: &Path) -> Result<(), SopError> {
+        self.stage(path)?.commit().map_err(|e| SopError::State {
+            path: path.to_path_buf(),
+            message: e.source.to_string(),
+        })
+    }
+
+    /// The new state written beside `path`, not yet in place (see [`crate::fsx::Staged`]).
+    pub fn stage(&self, path: &Path) -> Result<crate::fsx::Staged, SopError> {
         let body = toml::to_string_pretty(self).map_err(|e| SopError::State {
             path: path.to_path_buf(),
             message: e.to_string(),
@@ -66,7 +74,7 @@ impl State {
         let text = format!(
             "# tinct SOP checklist state: written by `tinct sop` and the console.\n\n{body}"
         );
-        crate::fsx::write_atomic(path, text.as_bytes()).map_err(|e| SopError::State {
+        crate::fsx::stage(path, text.as_bytes()).map_err(|e| SopError::State {
             path: path.to_path_buf(),
             message: e.source.to_string(),
         })
