@@ -92,8 +92,8 @@ fn matchgrade_beats_the_source_on_held_out_frames_and_renders_like_infer() {
     .unwrap();
     proj.config.curate.validation = vec![104];
     proj.config.matchgrade.lut_size = 17;
-    proj.config.infer.colorspace = "p3-d65".into();
-    proj.config.infer.format = "tiff".into();
+    proj.config.infer.colorspace = tinct::color::Colorspace::P3D65;
+    proj.config.infer.format = tinct::project::config::OutputFormat::Tiff;
     proj.config.infer.crop = vec![8, 4, 80, 56];
 
     let ctx = Ctx::new(proj.clone(), proj.config.clone(), root.join("runs/mg")).unwrap();

@@ -24,7 +24,7 @@ pub fn run(opts: &BenchOpts) -> anyhow::Result<()> {
     if let Ok(dir) = std::env::var(CHILD_ENV) {
         return child_4k(Path::new(&dir));
     }
-    let device = crate::device::select("auto")?;
+    let device = crate::device::select(tinct_core::project::config::Device::Auto)?;
     let cuda = device.is_cuda();
     let size = if opts.quick {
         ModelSize::Small
@@ -360,7 +360,7 @@ fn quality_on_vtest(vtest: &Path, kind: Degrade) -> anyhow::Result<Quality> {
     let mut config = Config::default();
     config.curate.validation = held.clone();
     let t = &mut config.train;
-    t.model = "small".into();
+    t.model = tinct_core::project::config::ModelSize::Small;
     t.steps = std::env::var("TINCT_BENCH_ML_STEPS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -384,7 +384,9 @@ fn quality_on_vtest(vtest: &Path, kind: Degrade) -> anyhow::Result<Quality> {
     crate::stages::prep::run(&ctx("prep")?)?;
     let report = crate::trainer::train(&ctx("train")?, None)?;
     let ckpt = crate::stages::infer::resolve_checkpoint(&project, "")?;
-    let (_vs, net) = crate::checkpoint::read(&ckpt)?.network(crate::device::select("auto")?)?;
+    let (_vs, net) = crate::checkpoint::read(&ckpt)?.network(crate::device::select(
+        tinct_core::project::config::Device::Auto,
+    )?)?;
     let prep = crate::dataset::PrepManifest::load(
         &crate::trainer::prep_dir(dir.path()).join("manifest.json"),
     )?;

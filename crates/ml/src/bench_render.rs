@@ -17,7 +17,7 @@ pub fn run(opts: &BenchOpts) -> anyhow::Result<()> {
     let mg_frames = if opts.quick { 6 } else { 16 };
     let (seq, frames) = bench::source_frames(opts, work.path(), mg_frames)?;
     // The network costs seconds per 2K frame on a CPU: fewer frames there.
-    let device = crate::device::select("auto")?;
+    let device = crate::device::select(tinct_core::project::config::Device::Auto)?;
     let ml_frames = match (device.is_cuda(), opts.quick) {
         (true, _) => frames.len(),
         (false, true) => 2,

@@ -1,5 +1,7 @@
 //! Which libtorch we linked and which device we compute on.
 
+use tinct_core::project::config::Device;
+
 /// libtorch version baked in at build time from the wheel's `torch/version.py`.
 pub const LIBTORCH_VERSION: &str = env!("TINCT_LIBTORCH_VERSION");
 
@@ -23,23 +25,17 @@ pub fn version_text() -> String {
 /// Pick the compute device: `auto` = first CUDA device if usable, else CPU. Every caller logs
 /// the choice in its run's log (once), because a silently CPU-bound training run is the classic
 /// libtorch mistake.
-pub fn select(pref: &str) -> anyhow::Result<tch::Device> {
+pub fn select(pref: Device) -> anyhow::Result<tch::Device> {
     let dev = match pref {
-        "auto" | "" => tch::Device::cuda_if_available(),
-        "cpu" => tch::Device::Cpu,
-        s if s == "cuda" || s.starts_with("cuda:") => {
+        Device::Auto => tch::Device::cuda_if_available(),
+        Device::Cpu => tch::Device::Cpu,
+        Device::Cuda(idx) => {
             anyhow::ensure!(
                 tch::Cuda::is_available(),
-                "device '{s}' requested but CUDA is not available"
+                "device '{pref}' requested but CUDA is not available"
             );
-            let idx = s
-                .strip_prefix("cuda:")
-                .map(str::parse)
-                .transpose()?
-                .unwrap_or(0);
             tch::Device::Cuda(idx)
         }
-        other => anyhow::bail!("unknown device '{other}' (use auto, cpu, cuda or cuda:N)"),
     };
     Ok(dev)
 }

@@ -29,48 +29,8 @@ use crate::grade::Lut3d;
 use tch::Tensor;
 use tch::nn::{self, Module};
 
-/// Model size presets (base channel width).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ModelSize {
-    Small,
-    Medium,
-    Large,
-}
-
-impl ModelSize {
-    pub const ALL: [ModelSize; 3] = [ModelSize::Small, ModelSize::Medium, ModelSize::Large];
-
-    pub fn base_width(self) -> i64 {
-        match self {
-            ModelSize::Small => 16,
-            ModelSize::Medium => 32,
-            ModelSize::Large => 48,
-        }
-    }
-
-    pub fn id(self) -> &'static str {
-        match self {
-            ModelSize::Small => "small",
-            ModelSize::Medium => "medium",
-            ModelSize::Large => "large",
-        }
-    }
-
-    pub fn from_width(w: i64) -> Option<ModelSize> {
-        Self::ALL.into_iter().find(|s| s.base_width() == w)
-    }
-}
-
-impl std::str::FromStr for ModelSize {
-    type Err = anyhow::Error;
-    fn from_str(s: &str) -> anyhow::Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|m| m.id() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| anyhow::anyhow!("unknown model size '{s}' (small, medium, large)"))
-    }
-}
+/// Model size presets (base channel width): the `train.model` choice.
+pub use tinct_core::project::config::ModelSize;
 
 fn conv(p: nn::Path, cin: i64, cout: i64, k: i64, stride: i64) -> nn::Conv2D {
     let cfg = nn::ConvConfig {

@@ -1,27 +1,7 @@
 //! Learning-rate schedules, all with a linear warm-up.
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Schedule {
-    Constant,
-    /// Cosine decay to 5% of the peak at the last step.
-    Cosine,
-    /// Halve at one third and at two thirds of the run.
-    Step,
-}
-
-impl std::str::FromStr for Schedule {
-    type Err = anyhow::Error;
-    fn from_str(s: &str) -> anyhow::Result<Self> {
-        match s {
-            "constant" => Ok(Schedule::Constant),
-            "cosine" => Ok(Schedule::Cosine),
-            "step" => Ok(Schedule::Step),
-            o => anyhow::bail!(
-                "config key train.lr-schedule: unknown schedule '{o}' (cosine, constant, step)"
-            ),
-        }
-    }
-}
+/// The `train.lr-schedule` choice.
+pub use tinct_core::project::config::LrSchedule as Schedule;
 
 /// Learning rate for 0-based `step` of `total`.
 pub fn lr_at(kind: Schedule, peak: f64, warmup: u64, step: u64, total: u64) -> f64 {

@@ -17,6 +17,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tch::{Device, Kind, nn};
+use tinct_core::project::config::Prior;
 
 pub use tinct_core::stages::prep::prep_dir;
 
@@ -72,10 +73,10 @@ pub const BEST_FILE: &str = "best.json";
 pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
     let cfg = &ctx.config.train;
     let root = &ctx.project.root;
-    let device = super::device::select(&cfg.device)?;
+    let device = super::device::select(cfg.device)?;
     ctx.log(format!("torch device: {}", super::device::describe(device)));
-    let size: ModelSize = cfg.model.parse().context("config key train.model")?;
-    let sched: Schedule = cfg.lr_schedule.parse()?;
+    let size: ModelSize = cfg.model;
+    let sched: Schedule = cfg.lr_schedule;
     let half = cfg.half && device.is_cuda();
 
     let manifest = PrepManifest::load(&prep_dir(root).join(dataset::MANIFEST))?;
@@ -115,11 +116,7 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
         .collect::<anyhow::Result<_>>()?;
     let validation = read_all(&val_pairs)?;
 
-    let use_lut = match cfg.prior.as_str() {
-        "lut" => true,
-        "none" => false,
-        other => anyhow::bail!("config key train.prior: unknown prior '{other}' (lut, none)"),
-    };
+    let use_lut = cfg.prior == Prior::Lut;
     let resume_from = match resume {
         Some(from) if from.is_dir() => match checkpoint::resumable(from) {
             Some((ckpt, loaded)) => Some((from, ckpt, loaded)),

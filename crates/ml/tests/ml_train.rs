@@ -38,7 +38,7 @@ fn tiny_training_lowers_the_loss_and_writes_its_outputs() {
     c.config.train.steps = 60;
     c.config.train.checkpoint_interval = 30;
     // The network alone must learn: no grade prior to start from.
-    c.config.train.prior = "none".into();
+    c.config.train.prior = tinct_ml::project::config::Prior::None;
     let out = train::run(&c).unwrap();
     assert!(out.summary.contains("step 60/60"), "{}", out.summary);
     let m = metrics(&c);
@@ -92,10 +92,10 @@ fn tiny_training_lowers_the_loss_and_writes_its_outputs() {
 }
 
 /// Held-out ΔE00 before the first step (what the prior alone gives).
-fn start_de00(p: &tinct_ml::project::Project, prior: &str) -> f64 {
-    let mut c = ctx(p, &format!("prior-{prior}"));
+fn start_de00(p: &tinct_ml::project::Project, prior: tinct_ml::project::config::Prior) -> f64 {
+    let mut c = ctx(p, &format!("prior-{prior:?}"));
     c.config.train.steps = 1;
-    c.config.train.prior = prior.into();
+    c.config.train.prior = prior;
     c.config.matchgrade.lut_size = 17;
     trainer::train(&c, None).unwrap();
     metrics(&c)
@@ -110,8 +110,8 @@ fn the_grade_prior_starts_training_from_the_global_grade() {
     // The reel's colour follows from its density (shadows blue, highlights red): a global grade
     // fitted on the training pairs recovers most of it before the network has learnt anything.
     let (_dir, p) = prepared(&[1, 2, 3, 4]);
-    let none = start_de00(&p, "none");
-    let lut = start_de00(&p, "lut");
+    let none = start_de00(&p, tinct_ml::project::config::Prior::None);
+    let lut = start_de00(&p, tinct_ml::project::config::Prior::Lut);
     assert!(
         lut < none * 0.5,
         "held-out ΔE00 at step 0: no prior {none:.2}, LUT prior {lut:.2}"
@@ -128,7 +128,7 @@ fn resume_continues_the_same_curve() {
     // fit's parallel sums are not bit-reproducible; Adam turns such 1e-7 differences into
     // lr-sized steps. A resume itself never refits (the prior comes from the checkpoint), so
     // this test uses the identity prior and compares the optimiser path alone.
-    p.config.train.prior = "none".into();
+    p.config.train.prior = tinct_ml::project::config::Prior::None;
     // The other tests of this binary train on their own threads at the same time; with
     // libtorch's intra-op pool shared between them a reduction can be split differently from
     // one run to the next (seen once under load: an Adam moment off by 1e-3). One intra-op
@@ -138,13 +138,13 @@ fn resume_continues_the_same_curve() {
     let mut first = ctx(&p, "first");
     first.config.train.steps = 15;
     // Same schedule as the straight run: the schedule's length is the total, not this leg.
-    first.config.train.lr_schedule = "constant".into();
+    first.config.train.lr_schedule = tinct_ml::project::config::LrSchedule::Constant;
     let mut straight_const = ctx(&p, "straight-const");
-    straight_const.config.train.lr_schedule = "constant".into();
+    straight_const.config.train.lr_schedule = tinct_ml::project::config::LrSchedule::Constant;
     trainer::train(&straight_const, None).unwrap();
     trainer::train(&first, None).unwrap();
     let mut second = ctx(&p, "second");
-    second.config.train.lr_schedule = "constant".into();
+    second.config.train.lr_schedule = tinct_ml::project::config::LrSchedule::Constant;
     let r = trainer::train(&second, Some(&first.run_dir)).unwrap();
     assert_eq!(r.steps_done, 30);
     let steps: Vec<u64> = metrics(&second)

@@ -25,7 +25,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     );
     let ckpt = resolve_checkpoint(&ctx.project, &cfg.checkpoint)?;
     let loaded = checkpoint::read(&ckpt)?;
-    let device = crate::device::select(&cfg.device)?;
+    let device = crate::device::select(cfg.device)?;
     // Say the CPU thread count rather than inherit OpenMP's guess (physical cores, or whatever
     // OMP_NUM_THREADS a login shell left behind).
     let threads = match cfg.threads {

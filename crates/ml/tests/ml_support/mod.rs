@@ -86,8 +86,8 @@ pub fn project(dir: &Path, frames: &[i64]) -> Project {
     t.steps = 30;
     t.crop_size = 64;
     t.batch_size = 4;
-    t.model = "small".into();
-    t.device = "cpu".into();
+    t.model = tinct_ml::project::config::ModelSize::Small;
+    t.device = tinct_ml::project::config::Device::Cpu;
     // These fixtures check that the source luma survives exactly (`keep`); `tone` has its own
     // tests.
     t.luma = tinct_ml::project::config::LumaMode::Keep;
@@ -95,9 +95,9 @@ pub fn project(dir: &Path, frames: &[i64]) -> Project {
     t.warmup_steps = 0;
     t.checkpoint_interval = 15;
     t.contact_sheet_interval = 10;
-    config.infer.device = "cpu".into();
-    config.infer.format = "exr".into();
-    config.infer.colorspace = "linear-rec709".into();
+    config.infer.device = tinct_ml::project::config::Device::Cpu;
+    config.infer.format = tinct_ml::project::config::OutputFormat::Exr;
+    config.infer.colorspace = tinct_ml::color::Colorspace::LinearRec709;
     Project {
         root: dir.to_path_buf(),
         config,

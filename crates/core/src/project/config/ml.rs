@@ -1,5 +1,7 @@
 //! `[prep]`, `[train]`, `[infer]`: stages 3 and 4.
 
+use super::choices::{Device, ExrCompression, LrSchedule, ModelSize, OutputFormat, Prior};
+use crate::color::Colorspace;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -28,13 +30,13 @@ pub struct TrainConfig {
     /// 0 = automatic from free memory.
     pub batch_size: usize,
     /// auto | cpu | cuda | cuda:N
-    pub device: String,
+    pub device: Device,
     /// small | medium | large
-    pub model: String,
+    pub model: ModelSize,
     /// Peak learning rate (Adam).
     pub lr: f64,
     /// cosine | constant | step (halve every third of the run); all with a linear warm-up.
-    pub lr_schedule: String,
+    pub lr_schedule: LrSchedule,
     /// Warm-up steps (linear from 0 to `lr`).
     pub warmup_steps: u64,
     pub checkpoint_interval: u64,
@@ -56,7 +58,7 @@ pub struct TrainConfig {
     /// What the network predicts a residual on: `lut` = a global 3D LUT fitted on the training
     /// pairs before the first step (the MatchGrade fit, `matchgrade.lut-size` etc.), `none` =
     /// the input's own chroma.
-    pub prior: String,
+    pub prior: Prior,
     /// Where the render's luma comes from: `tone` = the source's, through a smooth monotone
     /// curve fitted on the training pairs (its detail and grain, the reference's tone scale);
     /// `grade` = the source's, its low frequencies moved as the MatchGrade 3D LUT moves them
@@ -91,10 +93,10 @@ impl Default for TrainConfig {
             epochs: 0,
             crop_size: 256,
             batch_size: 0,
-            device: "auto".into(),
-            model: "medium".into(),
+            device: Device::Auto,
+            model: ModelSize::Medium,
             lr: 5e-4,
-            lr_schedule: "cosine".into(),
+            lr_schedule: LrSchedule::Cosine,
             warmup_steps: 100,
             checkpoint_interval: 1000,
             patience: 2,
@@ -105,7 +107,7 @@ impl Default for TrainConfig {
             jitter_grade: 0.1,
             half: false,
             seed: 1,
-            prior: "lut".into(),
+            prior: Prior::Lut,
             luma: LumaMode::Grade,
             loss_scale: 1,
         }
@@ -118,11 +120,11 @@ impl Default for TrainConfig {
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct InferConfig {
     /// Output colourspace id (see `color::Colorspace`), e.g. `p3-d65`, `linear-rec709`, `acescg`.
-    pub colorspace: String,
+    pub colorspace: Colorspace,
     /// exr | dpx | tiff
-    pub format: String,
+    pub format: OutputFormat,
     /// EXR compression: zip | zips | piz | none.
-    pub exr_compression: String,
+    pub exr_compression: ExrCompression,
     /// Picture area kept, in source pixels: [x, y, width, height]; empty = whole frame.
     /// Removes sprocket holes and the optical sound track.
     pub crop: Vec<usize>,
@@ -134,7 +136,7 @@ pub struct InferConfig {
     /// Cross-fade width between tiles, in pixels.
     pub tile_overlap: usize,
     /// auto | cpu | cuda | cuda:N
-    pub device: String,
+    pub device: Device,
     /// Half precision on CUDA (ignored on CPU).
     pub half: bool,
     /// Run the chroma network at 1/N of the frame's size and upsample its chroma under the
@@ -149,14 +151,14 @@ pub struct InferConfig {
 impl Default for InferConfig {
     fn default() -> Self {
         Self {
-            colorspace: "p3-d65".into(),
-            format: "exr".into(),
-            exr_compression: "zip".into(),
+            colorspace: Colorspace::P3D65,
+            format: OutputFormat::Exr,
+            exr_compression: ExrCompression::Zip,
             crop: Vec::new(),
             checkpoint: String::new(),
             tile_size: 2048,
             tile_overlap: 64,
-            device: "auto".into(),
+            device: Device::Auto,
             half: false,
             chroma_scale: 1,
             threads: 0,

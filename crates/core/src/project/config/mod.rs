@@ -2,6 +2,7 @@
 //! rejected. One file per group of sections, owned by the stages that read them.
 
 mod align;
+mod choices;
 mod dataset;
 mod grade;
 mod jobs;
@@ -10,6 +11,7 @@ mod ml;
 pub mod validate;
 
 pub use align::AlignConfig;
+pub use choices::{Device, ExrCompression, LrSchedule, ModelSize, OutputFormat, Prior};
 pub use dataset::{CurateConfig, SyncConfig};
 pub use grade::{CompareConfig, MatchgradeConfig};
 pub use jobs::JobsConfig;

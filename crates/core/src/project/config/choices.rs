@@ -1,0 +1,186 @@
+//! Config values that are choices, as types: a bad `tinct.toml` (or `--set`) fails at load with
+//! the file, line, column and the allowed values, not when a job reaches the key.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// `train.model`: the network's size (base channel width 16, 32, 48).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelSize {
+    Small,
+    #[default]
+    Medium,
+    Large,
+}
+
+impl ModelSize {
+    pub const ALL: [ModelSize; 3] = [ModelSize::Small, ModelSize::Medium, ModelSize::Large];
+
+    pub fn base_width(self) -> i64 {
+        match self {
+            ModelSize::Small => 16,
+            ModelSize::Medium => 32,
+            ModelSize::Large => 48,
+        }
+    }
+
+    pub fn id(self) -> &'static str {
+        match self {
+            ModelSize::Small => "small",
+            ModelSize::Medium => "medium",
+            ModelSize::Large => "large",
+        }
+    }
+
+    pub fn from_width(w: i64) -> Option<ModelSize> {
+        Self::ALL.into_iter().find(|s| s.base_width() == w)
+    }
+}
+
+impl fmt::Display for ModelSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl std::str::FromStr for ModelSize {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.id() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| anyhow::anyhow!("unknown model size '{s}' (small, medium, large)"))
+    }
+}
+
+/// `train.lr-schedule`, all with a linear warm-up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LrSchedule {
+    /// Cosine decay to 5% of the peak at the last step.
+    #[default]
+    Cosine,
+    Constant,
+    /// Halve at one third and at two thirds of the run.
+    Step,
+}
+
+/// `train.prior`: what the network predicts a residual on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Prior {
+    /// A global 3D LUT fitted on the training pairs before the first step.
+    #[default]
+    Lut,
+    /// The input's own chroma.
+    None,
+}
+
+/// `train.device`, `infer.device`: `auto`, `cpu`, `cuda` or `cuda:N`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Device {
+    /// The first CUDA device if one is usable, else the CPU.
+    #[default]
+    Auto,
+    Cpu,
+    /// A CUDA device (index 0 for plain `cuda`).
+    Cuda(usize),
+}
+
+impl TryFrom<String> for Device {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.trim() {
+            "auto" | "" => Ok(Device::Auto),
+            "cpu" => Ok(Device::Cpu),
+            "cuda" => Ok(Device::Cuda(0)),
+            t => t
+                .strip_prefix("cuda:")
+                .and_then(|n| n.parse().ok())
+                .map(Device::Cuda)
+                .ok_or_else(|| format!("unknown device '{t}' (auto, cpu, cuda, cuda:N)")),
+        }
+    }
+}
+
+impl From<Device> for String {
+    fn from(d: Device) -> String {
+        d.to_string()
+    }
+}
+
+impl fmt::Display for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Device::Auto => f.write_str("auto"),
+            Device::Cpu => f.write_str("cpu"),
+            Device::Cuda(i) => write!(f, "cuda:{i}"),
+        }
+    }
+}
+
+/// `infer.format`: the file format of every delivered render.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputFormat {
+    #[default]
+    Exr,
+    Dpx,
+    #[serde(alias = "tif")]
+    Tiff,
+}
+
+impl OutputFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            OutputFormat::Exr => "exr",
+            OutputFormat::Dpx => "dpx",
+            OutputFormat::Tiff => "tif",
+        }
+    }
+}
+
+/// `infer.exr-compression`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExrCompression {
+    #[default]
+    Zip,
+    Zips,
+    Piz,
+    None,
+}
+
+impl ExrCompression {
+    /// As `media::WriteOptions::compression` names it.
+    pub fn id(self) -> &'static str {
+        match self {
+            ExrCompression::Zip => "zip",
+            ExrCompression::Zips => "zips",
+            ExrCompression::Piz => "piz",
+            ExrCompression::None => "none",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_read_and_write_as_operators_type_them() {
+        for (text, d) in [
+            ("auto", Device::Auto),
+            ("cpu", Device::Cpu),
+            ("cuda", Device::Cuda(0)),
+            ("cuda:3", Device::Cuda(3)),
+        ] {
+            assert_eq!(Device::try_from(text.to_string()).unwrap(), d);
+        }
+        assert_eq!(Device::Cuda(3).to_string(), "cuda:3");
+        let e = Device::try_from("gpu".to_string()).unwrap_err();
+        assert!(e.contains("'gpu'") && e.contains("cuda:N"), "{e}");
+    }
+}
