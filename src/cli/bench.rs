@@ -5,7 +5,7 @@ use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
 pub enum Commands {
-    /// Run a benchmark against its peer (io, align, ml, grade, jobs, console, quality, render, farm).
+    /// Run a benchmark against its peer (io, align, ml, grade, jobs, console, quality, render, farm, startup).
     Bench {
         /// Which benchmark.
         #[arg(value_enum)]
@@ -42,6 +42,8 @@ pub enum Bench {
     Render,
     /// A reel through the farm engines (local ×1, ×2, Slurm) against one process.
     Farm,
+    /// Start-up of `tinct --version`, `status`, `note` against `/bin/true`; 8 concurrent writers.
+    Startup,
 }
 
 pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
@@ -57,6 +59,7 @@ pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
         Bench::Ml => return bench_in_worker("bench-ml", footage, quick),
         Bench::Render => return bench_in_worker("bench-render", footage, quick),
         Bench::Quality => return bench_quality(cases, seed, quick, &g.set, json),
+        Bench::Startup => return crate::bench::startup::run(quick).map(|()| 0),
         _ => {}
     }
     let opts = crate::bench::BenchOpts {
@@ -66,7 +69,9 @@ pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
     match name {
         Bench::Io => crate::bench::io::run(&opts)?,
         Bench::Align => crate::bench::align::run(&opts)?,
-        Bench::Ml | Bench::Quality | Bench::Render => unreachable!("handled above"),
+        Bench::Ml | Bench::Quality | Bench::Render | Bench::Startup => {
+            unreachable!("handled above")
+        }
         Bench::Grade => crate::bench::grade::run(&opts)?,
         Bench::Jobs => crate::bench::jobs::run(&opts)?,
         Bench::Console => crate::bench::console::run(&opts)?,
