@@ -85,23 +85,11 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
     let n = if quick { 10 } else { 30 };
 
     let floor = series(n, || Command::new("/bin/true"))?;
-    let cases: [(&str, Box<dyn FnMut() -> Command>); 3] = [
-        (
-            "tinct --version",
-            Box::new(|| {
-                let mut c = Command::new(&exe);
-                c.arg("--version");
-                c
-            }),
-        ),
-        (
-            "tinct status",
-            Box::new(|| tinct(&exe, &project, &["status"])),
-        ),
-        (
-            "tinct note",
-            Box::new(|| tinct(&exe, &project, &["note", "bench: a note"])),
-        ),
+    // (label, arguments, in the project?)
+    let cases = [
+        ("tinct --version", vec!["--version"], false),
+        ("tinct status", vec!["status"], true),
+        ("tinct note", vec!["note", "bench: a note"], true),
     ];
     println!("start-up: {n} runs each, idle machine assumed (peer: /bin/true, the cost of exec)");
     println!(
@@ -115,8 +103,19 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
         );
     };
     row("/bin/true", floor);
-    for (name, mut make) in cases {
-        row(name, series(n, &mut make)?);
+    for (name, args, in_project) in cases {
+        row(
+            name,
+            series(n, || {
+                if in_project {
+                    tinct(&exe, &project, &args)
+                } else {
+                    let mut c = Command::new(&exe);
+                    c.args(&args);
+                    c
+                }
+            })?,
+        );
     }
     println!(
         "tinct --version, first of this run (asks tinct-worker, which loads libtorch, unless \
