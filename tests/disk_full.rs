@@ -96,6 +96,18 @@ fn rendered_frames(dir: &Path) -> Vec<PathBuf> {
     frames
 }
 
+/// A tmpfs on `dir`, or `None` (with the reason printed) where this machine cannot mount one:
+/// the test then passes without checking.
+fn mount_or_skip(dir: &Path, size: &str) -> Option<Tmpfs> {
+    match Tmpfs::mount(dir, size) {
+        Ok(fs) => Some(fs),
+        Err(why) => {
+            eprintln!("skipped: cannot mount a tmpfs here ({why})");
+            None
+        }
+    }
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -108,12 +120,8 @@ fn a_full_disk_fails_cleanly_and_the_project_carries_on_once_space_is_back() {
 
     // The render: room for the exports and about a third of the frames.
     let renders = root.join(layout::MATCHGRADE);
-    let fs = match Tmpfs::mount(&renders, "900k") {
-        Ok(fs) => fs,
-        Err(why) => {
-            eprintln!("skipped: cannot mount a tmpfs here ({why})");
-            return;
-        }
+    let Some(fs) = mount_or_skip(&renders, "900k") else {
+        return;
     };
     let out = tinct(root, &["run", "matchgrade"]);
     let err = stderr(&out);
@@ -227,12 +235,8 @@ fn a_step_answer_the_state_disk_cannot_take_journals_nothing() {
         .map(|e| (e.path(), std::fs::read(e.path()).unwrap()))
         .collect();
     // One page: the state file as it is fills it, a new state cannot be written.
-    let fs = match Tmpfs::mount(&state_dir, "4k") {
-        Ok(fs) => fs,
-        Err(why) => {
-            eprintln!("skipped: cannot mount a tmpfs here ({why})");
-            return;
-        }
+    let Some(fs) = mount_or_skip(&state_dir, "4k") else {
+        return;
     };
     for (p, bytes) in &saved {
         std::fs::write(p, bytes).unwrap();
@@ -291,12 +295,8 @@ fn read_only_and_forbidden_folders_fail_cleanly_and_lose_nothing() {
     // EROFS on the render folder: the render fails naming the file, nothing is left, the
     // project works, and once writable the render runs.
     let renders = root.join(layout::MATCHGRADE);
-    let fs = match Tmpfs::mount(&renders, "16m") {
-        Ok(fs) => fs,
-        Err(why) => {
-            eprintln!("skipped: cannot mount a tmpfs here ({why})");
-            return;
-        }
+    let Some(fs) = mount_or_skip(&renders, "16m") else {
+        return;
     };
     fs.read_only(true);
     let out = tinct(root, &["run", "matchgrade"]);

@@ -118,20 +118,19 @@ pub fn probe(path: &Path) -> anyhow::Result<VideoInfo> {
     Ok(info)
 }
 
+/// ffprobe with `args`, then the file.
+fn ffprobe(path: &Path, args: &[&str]) -> anyhow::Result<Vec<u8>> {
+    let file = path.to_string_lossy();
+    let mut all = vec!["-v", "error"];
+    all.extend_from_slice(args);
+    all.push(&file);
+    run_tool(Tool::Ffprobe, path, &all)
+}
+
 fn probe_uncached(path: &Path) -> anyhow::Result<VideoInfo> {
-    let p = path.to_string_lossy();
-    let out = run_tool(
-        Tool::Ffprobe,
+    let out = ffprobe(
         path,
-        &[
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_format",
-            "-show_streams",
-            &p,
-        ],
+        &["-print_format", "json", "-show_format", "-show_streams"],
     )?;
     let doc: Value = serde_json::from_slice(&out)
         .map_err(|e| anyhow::anyhow!("{}: ffprobe printed no JSON: {e}", path.display()))?;
@@ -194,13 +193,9 @@ fn probe_uncached(path: &Path) -> anyhow::Result<VideoInfo> {
 /// Streams without a frame count in their header (MPEG-2 program streams, transport streams):
 /// count the video packets. This demuxes the file but decodes nothing.
 fn count_packets(path: &Path) -> anyhow::Result<u64> {
-    let p = path.to_string_lossy();
-    let out = run_tool(
-        Tool::Ffprobe,
+    let out = ffprobe(
         path,
         &[
-            "-v",
-            "error",
             "-count_packets",
             "-select_streams",
             "v:0",
@@ -208,7 +203,6 @@ fn count_packets(path: &Path) -> anyhow::Result<u64> {
             "stream=nb_read_packets",
             "-of",
             "csv=p=0",
-            &p,
         ],
     )?;
     let s = String::from_utf8_lossy(&out);
@@ -224,13 +218,9 @@ fn count_packets(path: &Path) -> anyhow::Result<u64> {
 /// The timecode an MPEG-2 stream carries in its first GOP header (exported on the first frame;
 /// ffprobe needs two packets read before the first frame has its side data).
 fn first_frame_timecode(path: &Path) -> anyhow::Result<Option<String>> {
-    let p = path.to_string_lossy();
-    let out = run_tool(
-        Tool::Ffprobe,
+    let out = ffprobe(
         path,
         &[
-            "-v",
-            "error",
             "-select_streams",
             "v:0",
             "-read_intervals",
@@ -238,7 +228,6 @@ fn first_frame_timecode(path: &Path) -> anyhow::Result<Option<String>> {
             "-show_frames",
             "-print_format",
             "json",
-            &p,
         ],
     )?;
     let doc: Value = serde_json::from_slice(&out).unwrap_or(Value::Null);
