@@ -8,6 +8,6 @@ pub mod tui;
 
 // The library the app is a view over, under the names the app and its tests have always used.
 pub use tinct_core::{
-    color, demo, farm, fsx, grade, jobs, journal, media, ops, project, report, sop, stages,
+    color, demo, farm, fsx, grade, jobs, journal, media, ops, project, report, sop, stages, status,
     telemetry,
 };

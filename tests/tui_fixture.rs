@@ -169,7 +169,11 @@ pub fn metrics() -> RunMetrics {
             ));
         }
     }
-    parse_metrics(&text, 0)
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    parse_metrics(&lines, 0)
 }
 
 pub fn journal() -> Vec<JournalEntryView> {

@@ -3,8 +3,9 @@
 use super::Global;
 use crate::journal::{Journal, Kind};
 use crate::ops::{self, Verdict};
-use crate::project::{self, Project, status::StatusReport};
+use crate::project::{self, Project};
 use crate::sop::{Checklist, ChecklistReport, Status, Step, StepKind};
+use crate::status::StatusReport;
 use anyhow::Context;
 use clap::Subcommand;
 use std::io::Read;

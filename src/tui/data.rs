@@ -192,14 +192,6 @@ pub trait Source: Send + Sync {
 
 // ---- readers of the run-directory files (shared by ProjectSource and the bench) ----
 
-fn field<'a>(v: &'a Value, names: &[&str]) -> Option<&'a Value> {
-    names.iter().find_map(|n| v.get(*n))
-}
-
-fn num(v: &Value, names: &[&str]) -> Option<f64> {
-    field(v, names).and_then(Value::as_f64)
-}
-
 /// One run's job, with its state derived by the jobs module (a dead worker shows as `lost`).
 pub fn read_job(dir: &Path) -> anyhow::Result<JobView> {
     Ok(JobView::from(&crate::jobs::JobInfo::load(dir)?))
@@ -258,50 +250,32 @@ impl RunMetrics {
     }
 }
 
-/// Parse metrics lines. Stages name their fields freely; the monitor knows the common ones.
+/// Metrics lines as JSON values ([`crate::jobs::metrics::Record`] says what they mean).
 /// `first_line` numbers the lines for x when a line has no step.
-pub fn parse_metrics(text: &str, first_line: usize) -> RunMetrics {
+pub fn parse_metrics(lines: &[Value], first_line: usize) -> RunMetrics {
     let mut m = RunMetrics {
         stride: 1,
         ..Default::default()
     };
-    for line in text.lines() {
-        let Ok(v) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
+    for v in lines {
+        let r = crate::jobs::metrics::Record::read(v);
         m.lines += 1;
-        let step = num(&v, &["step", "iteration", "iter", "frame", "done"]);
-        if step.is_some() {
-            m.step = step;
+        if r.step.is_some() {
+            m.step = r.step;
         }
-        if let Some(t) = num(&v, &["steps", "total_steps", "total"]) {
-            m.total_steps = Some(t);
+        if r.steps.is_some() {
+            m.total_steps = r.steps;
         }
-        let x = step.unwrap_or((first_line + m.lines) as f64);
-        if let Some(l) = num(&v, &["loss", "train_loss"]) {
+        let x = r.step.unwrap_or((first_line + m.lines) as f64);
+        if let Some(l) = r.loss {
             m.loss.push((x, l));
         }
-        if let Some(d) = num(
-            &v,
-            &[
-                "val_de00_mean",
-                "val_de00",
-                "val_delta_e",
-                "de00",
-                "val_de2000",
-            ],
-        ) {
+        if let Some(d) = r.val_de00_mean {
             m.val_de00.push((x, d));
         }
-        if let Some(r) = num(&v, &["images_per_s", "img_per_s", "images_s", "fps"]) {
-            m.images_per_s = Some(r);
-        }
-        if let Some(e) = num(&v, &["eta_s", "eta"]) {
-            m.eta_s = Some(e);
-        }
-        if let Some(p) = num(&v, &["progress"]) {
-            m.progress = Some(p);
-        }
+        m.images_per_s = r.images_per_s.or(m.images_per_s);
+        m.eta_s = r.eta_s.or(m.eta_s);
+        m.progress = r.progress.or(m.progress);
     }
     if m.progress.is_none()
         && let (Some(s), Some(t)) = (m.step, m.total_steps)
@@ -315,29 +289,8 @@ pub fn parse_metrics(text: &str, first_line: usize) -> RunMetrics {
 /// The complete lines of `runs/<id>/metrics.jsonl` after byte `offset`, parsed; returns the
 /// new offset (a half-written last line waits for the next call).
 pub fn read_metrics_from(run_dir: &Path, offset: u64, lines_before: usize) -> (RunMetrics, u64) {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut empty = RunMetrics {
-        stride: 1,
-        ..Default::default()
-    };
-    let Ok(mut f) = std::fs::File::open(run_dir.join("metrics.jsonl")) else {
-        return (empty, offset);
-    };
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let offset = if len < offset { 0 } else { offset }; // truncated or replaced: start over
-    if f.seek(SeekFrom::Start(offset)).is_err() {
-        return (empty, offset);
-    }
-    let mut buf = Vec::new();
-    if f.read_to_end(&mut buf).is_err() {
-        return (empty, offset);
-    }
-    let Some(end) = buf.iter().rposition(|&b| b == b'\n') else {
-        empty.lines = 0;
-        return (empty, offset);
-    };
-    let text = String::from_utf8_lossy(&buf[..=end]);
-    (parse_metrics(&text, lines_before), offset + end as u64 + 1)
+    let (lines, offset) = crate::jobs::metrics::read_from(run_dir, offset);
+    (parse_metrics(&lines, lines_before), offset)
 }
 
 pub fn read_metrics(run_dir: &Path) -> RunMetrics {

@@ -18,4 +18,5 @@ pub mod project;
 pub mod report;
 pub mod sop;
 pub mod stages;
+pub mod status;
 pub mod telemetry;

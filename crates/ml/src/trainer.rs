@@ -8,6 +8,7 @@ use super::net::{ChromaNet, ModelSize, parameter_count};
 use super::quality::{self, DeltaE};
 use super::schedule::{self, Schedule};
 use super::tiles::{self, TileOptions};
+use crate::jobs::metrics::Record;
 use crate::media::Image;
 use crate::stages::Ctx;
 use anyhow::Context;
@@ -243,7 +244,12 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
             json!({ "val_de00_mean": de.map(|d| d.mean), "val_de00_p95": de.map(|d| d.p95) });
         checkpoint::save(&path, &vs, size, adam, step, &info)?;
         if let Some(d) = de {
-            ctx.metric(json!({ "step": step, "val_de00_mean": d.mean, "val_de00_p95": d.p95 }))?;
+            ctx.record(&Record {
+                step: Some(step as f64),
+                val_de00_mean: Some(d.mean),
+                val_de00_p95: Some(d.p95),
+                ..Record::default()
+            })?;
             ctx.log(format!(
                 "step {step}: validation ΔE00 mean {:.3}, p95 {:.3}",
                 d.mean, d.p95
@@ -315,10 +321,16 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
             let dt = window_t.elapsed().as_secs_f64().max(1e-9);
             let steps_per_s = window_steps as f64 / dt;
             let elapsed = started.elapsed().as_secs_f64();
-            ctx.metric(json!({
-                "step": step, "steps": total, "loss": mean_loss, "lr": lr, "images_per_s": steps_per_s * batch as f64,
-                "elapsed_s": elapsed, "eta_s": (total - step) as f64 / steps_per_s,
-            }))?;
+            ctx.record(&Record {
+                step: Some(step as f64),
+                steps: Some(total as f64),
+                loss: Some(mean_loss),
+                lr: Some(lr),
+                images_per_s: Some(steps_per_s * batch as f64),
+                elapsed_s: Some(elapsed),
+                eta_s: Some((total - step) as f64 / steps_per_s),
+                ..Record::default()
+            })?;
             (window_t, window_steps) = (Instant::now(), 0);
         }
         if cfg.contact_sheet_interval > 0 && step.is_multiple_of(cfg.contact_sheet_interval) {

@@ -113,16 +113,6 @@ pub fn find(project_root: &Path, id: &str) -> Result<JobInfo, JobError> {
     }
 }
 
-/// The records of `metrics.jsonl` (lines that are not JSON are skipped).
-pub fn read_metrics(run_dir: &Path) -> Vec<serde_json::Value> {
-    let Ok(text) = std::fs::read_to_string(run_dir.join(record::METRICS_FILE)) else {
-        return Vec::new();
-    };
-    text.lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
 /// Send `signal` to the job's process group when it leads one (detached), else to its pid.
 fn signal_job(record: &JobRecord, signal: Signal) {
     let Some(pid) = record.pid else { return };

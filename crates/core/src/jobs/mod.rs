@@ -13,6 +13,7 @@ mod error;
 pub mod external;
 pub mod follow;
 pub mod liveness;
+pub mod metrics;
 mod queue;
 pub mod record;
 mod spawn;
@@ -20,9 +21,7 @@ mod target;
 mod telemetry_log;
 pub mod worker;
 
-pub use control::{
-    JobInfo, cancel, exit_code_of, find, list, prepare_resume, read_metrics, resume, wait,
-};
+pub use control::{JobInfo, cancel, exit_code_of, find, list, prepare_resume, resume, wait};
 pub use error::JobError;
 pub use follow::{Follower, LineEvent, Start};
 pub use record::{JobRecord, JobState};

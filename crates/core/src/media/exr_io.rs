@@ -7,7 +7,7 @@
 //! use for it and silently dropping it would hide a wrong file choice.
 
 use super::error::{MediaError, Result};
-use super::info::{FileInfo, PixelType};
+use super::header::{FileInfo, PixelType};
 use super::{Decoded, Image, WriteOptions};
 use crate::color::Colorspace;
 use exr::meta::attribute::{Chromaticities, Text};

@@ -12,6 +12,7 @@ mod clip;
 mod dpx;
 mod error;
 mod exr_io;
+mod header;
 mod image;
 pub mod info;
 mod raster;

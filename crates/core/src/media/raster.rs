@@ -3,7 +3,7 @@
 //! scene-linear, which is how VFX and scanning tools write it.
 
 use super::error::{MediaError, Result};
-use super::info::{FileInfo, PixelType};
+use super::header::{FileInfo, PixelType};
 use super::{Decoded, Format, Image, WriteOptions};
 use crate::color::Colorspace;
 use image::{ColorType, ExtendedColorType, ImageDecoder, ImageEncoder, ImageFormat, ImageReader};

@@ -6,7 +6,6 @@ mod error;
 mod init;
 mod overrides;
 pub mod reference;
-pub mod status;
 
 pub use config::Config;
 pub use discover::{find_root, resolve_root};

@@ -113,8 +113,13 @@ impl Ctx {
         }
         let mut line = serde_json::to_vec(&record)?;
         line.push(b'\n');
-        fsx::append(&self.run_dir.join("metrics.jsonl"), &line)?;
+        fsx::append(&self.run_dir.join(crate::jobs::record::METRICS_FILE), &line)?;
         Ok(())
+    }
+
+    /// Append one typed record (the fields the console and the benches read) to `metrics.jsonl`.
+    pub fn record(&self, record: &crate::jobs::metrics::Record) -> anyhow::Result<()> {
+        self.metric(serde_json::to_value(record)?)
     }
 
     /// Append a human line to `log.txt` (and echo it when running in the foreground).

@@ -169,9 +169,10 @@ fn run_stage(dir: &Path, stage: &str, sets: &[String]) -> anyhow::Result<String>
 
 /// Validation ΔE00 per checkpoint, from the training job's metrics.
 fn validation_curve(run_dir: &Path) -> Option<ValidationCurve> {
-    let points: Vec<(u64, f64)> = jobs::read_metrics(run_dir)
+    let points: Vec<(u64, f64)> = jobs::metrics::read_all(run_dir)
         .iter()
-        .filter_map(|m| Some((m.get("step")?.as_u64()?, m.get("val_de00_mean")?.as_f64()?)))
+        .map(jobs::metrics::Record::read)
+        .filter_map(|r| Some((r.step? as u64, r.val_de00_mean?)))
         .collect();
     let (_, step0) = *points.iter().find(|(s, _)| *s == 0)?;
     let (best_step, best) = points.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1))?;

@@ -12,7 +12,7 @@ mod pack;
 pub use header::{DpxHeader, Packing};
 
 use super::error::{MediaError, Result};
-use super::info::{FileInfo, PixelType};
+use super::header::{FileInfo, PixelType};
 use super::{Decoded, Image, WriteOptions};
 use crate::color::Colorspace;
 use header::{DESC_ABGR, DESC_LUMA, DESC_RGB, DESC_RGBA, code};

@@ -1,7 +1,8 @@
 //! `tinct status`: what the project holds right now, read from its files: the sequences on
-//! disk, SOP progress and the latest runs.
+//! disk, SOP progress and the latest runs. (Its own module: it reads `project` and `sop`, and
+//! `sop` reads `project`, so inside `project` it would close a cycle.)
 
-use super::Project;
+use crate::project::Project;
 use crate::sop::{Checklist, ChecklistReport};
 use serde::Serialize;
 use std::path::Path;
@@ -59,7 +60,7 @@ impl StatusReport {
                 .to_string(),
             source: sequence_status(project, &c.source.pattern, &c.source.colorspace),
             reference: reference_status(project),
-            reference_offset: super::reference::open(project, &c.reference)
+            reference_offset: crate::project::reference::open(project, &c.reference)
                 .map(|r| r.offset)
                 .unwrap_or(c.reference.offset),
             sop: ChecklistReport::of(&checklist),
@@ -104,7 +105,7 @@ fn reference_status(project: &Project) -> SequenceStatus {
     let mut s = sequence_status(project, "", &r.colorspace);
     s.pattern = r.pattern.clone();
     s.error = None;
-    match super::reference::open(project, r).map(|r| r.clip) {
+    match crate::project::reference::open(project, r).map(|r| r.clip) {
         Ok(crate::media::Clip::Video(v)) => {
             s.frames = v.frame_count as usize;
             s.first = Some(v.first_frame);
