@@ -260,13 +260,14 @@ pub fn parse_metrics(lines: &[Value], first_line: usize) -> RunMetrics {
     for v in lines {
         let r = crate::jobs::metrics::Record::read(v);
         m.lines += 1;
-        if r.step.is_some() {
-            m.step = r.step;
+        let step = r.step.map(|s| s as f64);
+        if step.is_some() {
+            m.step = step;
         }
-        if r.steps.is_some() {
-            m.total_steps = r.steps;
+        if let Some(t) = r.steps {
+            m.total_steps = Some(t as f64);
         }
-        let x = r.step.unwrap_or((first_line + m.lines) as f64);
+        let x = step.unwrap_or((first_line + m.lines) as f64);
         if let Some(l) = r.loss {
             m.loss.push((x, l));
         }

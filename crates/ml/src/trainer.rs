@@ -70,16 +70,49 @@ pub struct Best {
 
 pub const BEST_FILE: &str = "best.json";
 
-/// Run training; `resume` is a run folder (or checkpoint file) to continue from.
+/// Run training; `resume` is a run folder (or checkpoint file) to continue from. Three phases,
+/// as tch's examples structure a training: [`Run::prepare`] (data, network, the grade prior or
+/// the resumed state, the step plan), then [`Run::step`] until the end (or a cancel), with
+/// [`Run::checkpoint`] at the intervals.
 pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
-    let cfg = &ctx.config.train;
-    let root = &ctx.project.root;
-    let device = super::device::select(cfg.device)?;
-    ctx.log(format!("torch device: {}", super::device::describe(device)));
-    let size: ModelSize = cfg.model;
-    let sched: Schedule = cfg.lr_schedule;
-    let half = cfg.half && device.is_cuda();
+    let mut run = Run::prepare(ctx, resume)?;
+    run.train()
+}
 
+/// A training run between its preparation and its report.
+struct Run<'a> {
+    ctx: &'a Ctx,
+    device: Device,
+    size: ModelSize,
+    sched: Schedule,
+    half: bool,
+    pairs: Vec<PairPyramid>,
+    validation: Vec<(i64, Image, Image)>,
+    vs: nn::VarStore,
+    net: ChromaNet,
+    params: i64,
+    adam: Adam,
+    start: u64,
+    best: Option<Best>,
+    batch: usize,
+    crop: i64,
+    total: u64,
+    warmup: u64,
+    aug: Augment,
+    tile_opts: TileOptions,
+}
+
+/// The training images as read once: the pyramids and the grade prior's fit both use them.
+struct Data {
+    pairs: Vec<PairPyramid>,
+    train_images: Vec<(i64, Image, Image)>,
+    validation: Vec<(i64, Image, Image)>,
+    crop: i64,
+}
+
+/// The prepared pairs at `device`, the crop fitted to the smallest training frame.
+fn load_data(ctx: &Ctx, device: Device) -> anyhow::Result<Data> {
+    let (cfg, root) = (&ctx.config.train, &ctx.project.root);
     let manifest = PrepManifest::load(&prep_dir(root).join(dataset::MANIFEST))?;
     let (val_pairs, train_pairs): (Vec<_>, Vec<_>) =
         manifest.pairs.iter().partition(|p| p.validation);
@@ -109,16 +142,27 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
             .map(|p| dataset::read_pair(root, p).map(|(i, t)| (p.frame, i, t)))
             .collect()
     };
-    // Read once: the pyramids and the grade prior's fit both use these images.
     let train_images = read_all(&train_pairs)?;
     let pairs: Vec<PairPyramid> = train_images
         .iter()
         .map(|(f, i, t)| dataset::pyramid(*f, i, t, device, levels, crop))
         .collect::<anyhow::Result<_>>()?;
-    let validation = read_all(&val_pairs)?;
+    Ok(Data {
+        pairs,
+        train_images,
+        validation: read_all(&val_pairs)?,
+        crop,
+    })
+}
 
-    let use_lut = cfg.prior == Prior::Lut;
-    let resume_from = match resume {
+/// What a resume starts from: the run (or file) asked for, the checkpoint file, its contents.
+type ResumeFrom<'p> = (&'p Path, PathBuf, checkpoint::Loaded);
+
+fn resume_source<'p>(
+    ctx: &Ctx,
+    resume: Option<&'p Path>,
+) -> anyhow::Result<Option<ResumeFrom<'p>>> {
+    Ok(match resume {
         Some(from) if from.is_dir() => match checkpoint::resumable(from) {
             Some((ckpt, loaded)) => Some((from, ckpt, loaded)),
             None => {
@@ -132,120 +176,159 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
         },
         Some(file) => Some((file, file.to_path_buf(), checkpoint::read(file)?)),
         None => None,
-    };
-    let nodes = match &resume_from {
-        Some((_, _, loaded)) => loaded.prior_nodes()?,
-        None if use_lut => ctx.config.matchgrade.lut_size as i64,
-        None => super::prior::IDENTITY_NODES,
-    };
+    })
+}
 
-    tch::manual_seed(cfg.seed as i64);
-    let mut vs = nn::VarStore::new(device);
-    let mut net = ChromaNet::with_prior_nodes(&vs.root(), size, nodes);
-    let params = parameter_count(&vs);
-    let mut adam = Adam::new(&vs);
-    let mut start = 0u64;
-    let mut best: Option<Best> = None;
-    if resume_from.is_none() && use_lut {
-        let t = Instant::now();
-        let mg = &ctx.config.matchgrade;
-        let fit_params = mg.lut_fit_params();
-        let (lut, n) = super::prior::fit_on_pairs(&train_images, &fit_params, mg.max_samples)?;
-        net.set_prior(&lut);
-        ctx.log(format!(
-            "grade prior: {0}x{0}x{0} LUT fitted on {n} pixels of the training pairs in {1:.1} s",
-            mg.lut_size,
-            t.elapsed().as_secs_f64()
-        ));
-    }
-    drop(train_images);
-    if let Some((from, ckpt, loaded)) = resume_from {
-        anyhow::ensure!(
-            loaded.size == size,
-            "{}: checkpoint is a {} model but train.model is {}",
-            ckpt.display(),
-            loaded.size.id(),
-            size.id()
-        );
-        loaded.load_net(&mut vs)?;
-        adam.load_state(&loaded.tensors)?;
-        start = loaded.step;
-        let run = if from.is_dir() {
-            from.to_path_buf()
-        } else {
-            ckpt.parent()
-                .and_then(Path::parent)
-                .unwrap_or(from)
-                .to_path_buf()
+impl<'a> Run<'a> {
+    fn prepare(ctx: &'a Ctx, resume: Option<&Path>) -> anyhow::Result<Run<'a>> {
+        let cfg = &ctx.config.train;
+        let device = super::device::select(cfg.device)?;
+        ctx.log(format!("torch device: {}", super::device::describe(device)));
+        let size: ModelSize = cfg.model;
+        let half = cfg.half && device.is_cuda();
+        let data = load_data(ctx, device)?;
+        let use_lut = cfg.prior == Prior::Lut;
+        let resume_from = resume_source(ctx, resume)?;
+        let nodes = match &resume_from {
+            Some((_, _, loaded)) => loaded.prior_nodes()?,
+            None if use_lut => ctx.config.matchgrade.lut_size as i64,
+            None => super::prior::IDENTITY_NODES,
         };
-        best = std::fs::read(run.join(BEST_FILE))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok());
-        ctx.log(format!("resumed from {} at step {start}", ckpt.display()));
+
+        tch::manual_seed(cfg.seed as i64);
+        let mut vs = nn::VarStore::new(device);
+        let mut net = ChromaNet::with_prior_nodes(&vs.root(), size, nodes);
+        let params = parameter_count(&vs);
+        let mut adam = Adam::new(&vs);
+        let (mut start, mut best) = (0u64, None);
+        if resume_from.is_none() && use_lut {
+            let t = Instant::now();
+            let mg = &ctx.config.matchgrade;
+            let fit_params = mg.lut_fit_params();
+            let (lut, n) =
+                super::prior::fit_on_pairs(&data.train_images, &fit_params, mg.max_samples)?;
+            net.set_prior(&lut);
+            ctx.log(format!(
+                "grade prior: {0}x{0}x{0} LUT fitted on {n} pixels of the training pairs in {1:.1} s",
+                mg.lut_size,
+                t.elapsed().as_secs_f64()
+            ));
+        }
+        if let Some((from, ckpt, loaded)) = resume_from {
+            anyhow::ensure!(
+                loaded.size == size,
+                "{}: checkpoint is a {} model but train.model is {}",
+                ckpt.display(),
+                loaded.size.id(),
+                size.id()
+            );
+            loaded.load_net(&mut vs)?;
+            adam.load_state(&loaded.tensors)?;
+            start = loaded.step;
+            let run = if from.is_dir() {
+                from.to_path_buf()
+            } else {
+                ckpt.parent()
+                    .and_then(Path::parent)
+                    .unwrap_or(from)
+                    .to_path_buf()
+            };
+            best = std::fs::read(run.join(BEST_FILE))
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok());
+            ctx.log(format!("resumed from {} at step {start}", ckpt.display()));
+        }
+
+        let crop = data.crop;
+        let batch = if cfg.batch_size > 0 {
+            cfg.batch_size
+        } else {
+            auto_batch(device, size, crop)
+        };
+        let total = if cfg.epochs > 0 {
+            let px: i64 = data
+                .pairs
+                .iter()
+                .map(|p| p.levels[0].0.size()[1] * p.levels[0].0.size()[2])
+                .sum();
+            let per_epoch = (px as f64 / (batch as f64 * (crop * crop) as f64))
+                .ceil()
+                .max(1.0) as u64;
+            cfg.epochs * per_epoch
+        } else {
+            cfg.steps
+        };
+        let run = Run {
+            ctx,
+            device,
+            size,
+            sched: cfg.lr_schedule,
+            half,
+            pairs: data.pairs,
+            validation: data.validation,
+            vs,
+            net,
+            params,
+            adam,
+            start,
+            best,
+            batch,
+            crop,
+            total,
+            warmup: cfg.warmup_steps.min(total / 10),
+            aug: Augment {
+                geometry: cfg.augment_geometry,
+                exposure: cfg.jitter_exposure,
+                grade: cfg.jitter_grade,
+                level_weights: vec![0.5, 0.3, 0.2],
+            },
+            tile_opts: TileOptions {
+                half,
+                ..TileOptions::default()
+            },
+        };
+        run.write_setup()?;
+        Ok(run)
     }
 
-    let batch = if cfg.batch_size > 0 {
-        cfg.batch_size
-    } else {
-        auto_batch(device, size, crop)
-    };
-    let total = if cfg.epochs > 0 {
-        let px: i64 = pairs
-            .iter()
-            .map(|p| p.levels[0].0.size()[1] * p.levels[0].0.size()[2])
-            .sum();
-        let per_epoch = (px as f64 / (batch as f64 * (crop * crop) as f64))
-            .ceil()
-            .max(1.0) as u64;
-        cfg.epochs * per_epoch
-    } else {
-        cfg.steps
-    };
-    let warmup = cfg.warmup_steps.min(total / 10);
-    let aug = Augment {
-        geometry: cfg.augment_geometry,
-        exposure: cfg.jitter_exposure,
-        grade: cfg.jitter_grade,
-        level_weights: vec![0.5, 0.3, 0.2],
-    };
-    let summary = json!({
-        "model": size.id(), "parameters": params, "batch_size": batch, "crop_size": crop,
-        "total_steps": total, "start_step": start, "device": super::device::describe(device),
-        "half": half, "train_pairs": pairs.len(), "validation_pairs": validation.len(),
-        "parameter_counts": super::net::parameter_counts().iter().map(|(s, n)| (s.id(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
-    });
-    crate::fsx::write_atomic(
-        &ctx.artifacts().join("train_setup.json"),
-        &serde_json::to_vec_pretty(&summary)?,
-    )?;
-    ctx.log(format!(
-        "model {} ({:.3} M parameters), batch {batch}, crop {crop}, steps {start}..{total}, {} training / {} validation pairs",
-        size.id(),
-        params as f64 / 1e6,
-        pairs.len(),
-        validation.len()
-    ));
+    /// `artifacts/train_setup.json` and the log line that says what this run is.
+    fn write_setup(&self) -> anyhow::Result<()> {
+        let (ctx, size) = (self.ctx, self.size);
+        let summary = json!({
+            "model": size.id(), "parameters": self.params, "batch_size": self.batch, "crop_size": self.crop,
+            "total_steps": self.total, "start_step": self.start, "device": super::device::describe(self.device),
+            "half": self.half, "train_pairs": self.pairs.len(), "validation_pairs": self.validation.len(),
+            "parameter_counts": super::net::parameter_counts().iter().map(|(s, n)| (s.id(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
+        });
+        crate::fsx::write_atomic(
+            &ctx.artifacts().join("train_setup.json"),
+            &serde_json::to_vec_pretty(&summary)?,
+        )?;
+        ctx.log(format!(
+            "model {} ({:.3} M parameters), batch {}, crop {}, steps {}..{}, {} training / {} validation pairs",
+            size.id(),
+            self.params as f64 / 1e6,
+            self.batch,
+            self.crop,
+            self.start,
+            self.total,
+            self.pairs.len(),
+            self.validation.len()
+        ));
+        Ok(())
+    }
 
-    let tile_opts = TileOptions {
-        half,
-        ..TileOptions::default()
-    };
-    let started = Instant::now();
-    let (mut window_t, mut window_steps) = (Instant::now(), 0u64);
-    let mut loss_acc = tch::Tensor::zeros([], (Kind::Float, device));
-    let (mut first_loss, mut last_loss) = (f64::NAN, f64::NAN);
-    let mut last_ckpt = None;
-    let mut step = start;
-    let mut cancelled = false;
-    let save = |step: u64, adam: &Adam, best: &mut Option<Best>| -> anyhow::Result<PathBuf> {
-        let de = validate(&net, &validation, device, &tile_opts)?;
+    /// Save a checkpoint at `step` with its validation figures; `best.json` follows the best.
+    fn checkpoint(&mut self, step: u64) -> anyhow::Result<PathBuf> {
+        let ctx = self.ctx;
+        let de = validate(&self.net, &self.validation, self.device, &self.tile_opts)?;
         let path = checkpoint::path_for(&ctx.artifacts(), step);
         let info =
             json!({ "val_de00_mean": de.map(|d| d.mean), "val_de00_p95": de.map(|d| d.p95) });
-        checkpoint::save(&path, &vs, size, adam, step, &info)?;
+        checkpoint::save(&path, &self.vs, self.size, &self.adam, step, &info)?;
         if let Some(d) = de {
             ctx.record(&Record {
-                step: Some(step as f64),
+                step: Some(step),
                 val_de00_mean: Some(d.mean),
                 val_de00_p95: Some(d.p95),
                 ..Record::default()
@@ -255,7 +338,7 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
                 d.mean, d.p95
             ));
         }
-        let better = match (&best, de) {
+        let better = match (&self.best, de) {
             (None, _) => true,
             (Some(b), Some(d)) => b.val_de00_mean.is_none_or(|m| d.mean <= m),
             (Some(_), None) => true,
@@ -276,95 +359,122 @@ pub fn train(ctx: &Ctx, resume: Option<&Path>) -> anyhow::Result<TrainReport> {
                 &ctx.run_dir.join(BEST_FILE),
                 &serde_json::to_vec_pretty(&b)?,
             )?;
-            *best = Some(b);
-        } else if let Some(b) = best.as_ref() {
+            self.best = Some(b);
+        } else if let Some(b) = self.best.as_ref() {
             warn_if_stale(ctx, b, step);
         }
         Ok(path)
-    };
-
-    if start == 0 && !validation.is_empty() {
-        // Where the curve starts: the grade prior alone (the untrained head adds nothing). It is
-        // a checkpoint like any other, so when training cannot beat the global grade on the
-        // held-out frames (a purely global fade), "best" stays the global grade.
-        ctx.log("step 0 is the grade prior alone");
-        last_ckpt = Some(save(0, &adam, &mut best)?);
     }
-    while step < total {
-        if ctx.cancelled() {
-            cancelled = true;
-            break;
-        }
+
+    /// One optimiser step from `step`: the batch, the prediction and the loss (not yet read back
+    /// from the device), and the learning rate used.
+    fn step(&mut self, step: u64) -> (tch::Tensor, tch::Tensor, tch::Tensor, tch::Tensor, f64) {
+        let cfg = &self.ctx.config.train;
         // Per-step seeding: a resumed run draws exactly the crops the uninterrupted run would.
         let mut rng = StdRng::seed_from_u64(cfg.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ step);
-        let (x, y) = dataset::sample_batch(&pairs, &mut rng, batch, crop, &aug, device);
-        let lr = schedule::lr_at(sched, cfg.lr, warmup, step, total);
-        adam.zero_grad();
-        let pred = tch::autocast(half, || net.forward(&x)).to_kind(Kind::Float);
+        let (x, y) = dataset::sample_batch(
+            &self.pairs,
+            &mut rng,
+            self.batch,
+            self.crop,
+            &self.aug,
+            self.device,
+        );
+        let lr = schedule::lr_at(self.sched, cfg.lr, self.warmup, step, self.total);
+        self.adam.zero_grad();
+        let pred = tch::autocast(self.half, || self.net.forward(&x)).to_kind(Kind::Float);
         let loss = chroma_loss(&pred, &y, cfg.loss_scale);
         loss.backward();
-        adam.step(lr);
-        loss_acc += loss.detach();
-        step += 1;
-        window_steps += 1;
+        self.adam.step(lr);
+        (x, pred, y, loss.detach(), lr)
+    }
 
-        let log_now = window_steps >= 10
-            || step == total
-            || step.is_multiple_of(cfg.contact_sheet_interval.max(1));
-        if log_now {
-            let mean_loss = loss_acc.double_value(&[]) / window_steps as f64;
-            loss_acc = tch::Tensor::zeros([], (Kind::Float, device));
-            if first_loss.is_nan() {
-                first_loss = mean_loss;
+    /// Steps from `start` to `total` (or a cancel), with the metrics, contact sheets and
+    /// checkpoints on their intervals.
+    fn train(&mut self) -> anyhow::Result<TrainReport> {
+        let (ctx, cfg) = (self.ctx, &self.ctx.config.train);
+        let (start, total, device) = (self.start, self.total, self.device);
+        let started = Instant::now();
+        let (mut window_t, mut window_steps) = (Instant::now(), 0u64);
+        let mut loss_acc = tch::Tensor::zeros([], (Kind::Float, device));
+        let (mut first_loss, mut last_loss) = (f64::NAN, f64::NAN);
+        let mut last_ckpt = None;
+        let mut step = start;
+        let mut cancelled = false;
+        if start == 0 && !self.validation.is_empty() {
+            // Where the curve starts: the grade prior alone (the untrained head adds nothing).
+            // It is a checkpoint like any other, so when training cannot beat the global grade
+            // on the held-out frames (a purely global fade), "best" stays the global grade.
+            ctx.log("step 0 is the grade prior alone");
+            last_ckpt = Some(self.checkpoint(0)?);
+        }
+        while step < total {
+            if ctx.cancelled() {
+                cancelled = true;
+                break;
             }
-            last_loss = mean_loss;
-            let dt = window_t.elapsed().as_secs_f64().max(1e-9);
-            let steps_per_s = window_steps as f64 / dt;
-            let elapsed = started.elapsed().as_secs_f64();
-            ctx.record(&Record {
-                step: Some(step as f64),
-                steps: Some(total as f64),
-                loss: Some(mean_loss),
-                lr: Some(lr),
-                images_per_s: Some(steps_per_s * batch as f64),
-                elapsed_s: Some(elapsed),
-                eta_s: Some((total - step) as f64 / steps_per_s),
-                ..Record::default()
-            })?;
-            (window_t, window_steps) = (Instant::now(), 0);
+            let (x, pred, y, loss, lr) = self.step(step);
+            loss_acc += loss;
+            step += 1;
+            window_steps += 1;
+
+            let log_now = window_steps >= 10
+                || step == total
+                || step.is_multiple_of(cfg.contact_sheet_interval.max(1));
+            if log_now {
+                let mean_loss = loss_acc.double_value(&[]) / window_steps as f64;
+                loss_acc = tch::Tensor::zeros([], (Kind::Float, device));
+                if first_loss.is_nan() {
+                    first_loss = mean_loss;
+                }
+                last_loss = mean_loss;
+                let dt = window_t.elapsed().as_secs_f64().max(1e-9);
+                let steps_per_s = window_steps as f64 / dt;
+                ctx.record(&Record {
+                    step: Some(step),
+                    steps: Some(total),
+                    loss: Some(mean_loss),
+                    lr: Some(lr),
+                    images_per_s: Some(steps_per_s * self.batch as f64),
+                    elapsed_s: Some(started.elapsed().as_secs_f64()),
+                    eta_s: Some((total - step) as f64 / steps_per_s),
+                    ..Record::default()
+                })?;
+                (window_t, window_steps) = (Instant::now(), 0);
+            }
+            if cfg.contact_sheet_interval > 0 && step.is_multiple_of(cfg.contact_sheet_interval) {
+                let path = ctx.artifacts().join(format!("contact.{step:07}.png"));
+                super::contact::write(&path, &x, &pred.detach(), &y, 4)?;
+            }
+            if (cfg.checkpoint_interval > 0 && step.is_multiple_of(cfg.checkpoint_interval))
+                || step == total
+            {
+                last_ckpt = Some(self.checkpoint(step)?);
+            }
         }
-        if cfg.contact_sheet_interval > 0 && step.is_multiple_of(cfg.contact_sheet_interval) {
-            let path = ctx.artifacts().join(format!("contact.{step:07}.png"));
-            super::contact::write(&path, &x, &pred.detach(), &y, 4)?;
-        }
-        if (cfg.checkpoint_interval > 0 && step.is_multiple_of(cfg.checkpoint_interval))
-            || step == total
+        if cancelled
+            && step > start
+            && last_ckpt
+                .as_ref()
+                .is_none_or(|p| !p.ends_with(checkpoint::path_for(Path::new(""), step)))
         {
-            last_ckpt = Some(save(step, &adam, &mut best)?);
+            ctx.log(format!("cancelled at step {step}: saving a checkpoint"));
+            last_ckpt = Some(self.checkpoint(step)?);
         }
+        Ok(TrainReport {
+            steps_done: step,
+            total_steps: total,
+            cancelled,
+            model: self.size.id(),
+            parameters: self.params,
+            batch_size: self.batch,
+            final_loss: last_loss,
+            first_loss,
+            best: self.best.clone(),
+            last_checkpoint: last_ckpt,
+            device: super::device::describe(device),
+        })
     }
-    if cancelled
-        && step > start
-        && last_ckpt
-            .as_ref()
-            .is_none_or(|p| !p.ends_with(checkpoint::path_for(Path::new(""), step)))
-    {
-        ctx.log(format!("cancelled at step {step}: saving a checkpoint"));
-        last_ckpt = Some(save(step, &adam, &mut best)?);
-    }
-    Ok(TrainReport {
-        steps_done: step,
-        total_steps: total,
-        cancelled,
-        model: size.id(),
-        parameters: params,
-        batch_size: batch,
-        final_loss: last_loss,
-        first_loss,
-        best,
-        last_checkpoint: last_ckpt,
-        device: super::device::describe(device),
-    })
 }
 
 /// L1 between predicted and target chroma, after a `scale`×`scale` box average when > 1.

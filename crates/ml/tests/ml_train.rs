@@ -93,7 +93,11 @@ fn tiny_training_lowers_the_loss_and_writes_its_outputs() {
 
 /// Held-out ΔE00 before the first step (what the prior alone gives).
 fn start_de00(p: &tinct_ml::project::Project, prior: tinct_ml::project::config::Prior) -> f64 {
-    let mut c = ctx(p, &format!("prior-{prior:?}"));
+    let name = match prior {
+        tinct_ml::project::config::Prior::Lut => "prior-lut",
+        tinct_ml::project::config::Prior::None => "prior-none",
+    };
+    let mut c = ctx(p, name);
     c.config.train.steps = 1;
     c.config.train.prior = prior;
     c.config.matchgrade.lut_size = 17;

@@ -13,10 +13,10 @@ use std::path::Path;
 pub struct Record {
     /// Training step (or frame, for a render) the line is about.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub step: Option<f64>,
+    pub step: Option<u64>,
     /// Total steps of the run.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub steps: Option<f64>,
+    pub steps: Option<u64>,
     /// Mean training loss since the previous line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loss: Option<f64>,
@@ -52,28 +52,31 @@ const ALIASES: &[(&str, &[&str])] = &[
 ];
 
 impl Record {
-    /// The record a line holds: its own fields, then the aliases for those it lacks.
+    /// The record a line holds: each field under its own name or, for an external command's
+    /// line, one of its aliases. A field of another type is left out, not the whole line.
     pub fn read(v: &Value) -> Record {
-        let mut r: Record = serde_json::from_value(v.clone()).unwrap_or_default();
-        let alias = |field: &str| {
-            ALIASES
+        let num = |field: &str| {
+            let aliases = ALIASES
                 .iter()
                 .find(|(f, _)| *f == field)
-                .and_then(|(_, names)| names.iter().find_map(|n| v.get(*n)?.as_f64()))
+                .map_or(&[][..], |(_, names)| *names);
+            std::iter::once(field)
+                .chain(aliases.iter().copied())
+                .find_map(|n| v.get(n)?.as_f64())
         };
-        for (field, slot) in [
-            ("step", &mut r.step),
-            ("steps", &mut r.steps),
-            ("loss", &mut r.loss),
-            ("images_per_s", &mut r.images_per_s),
-            ("eta_s", &mut r.eta_s),
-            ("val_de00_mean", &mut r.val_de00_mean),
-        ] {
-            if slot.is_none() {
-                *slot = alias(field);
-            }
+        let count = |field: &str| num(field).filter(|x| *x >= 0.0).map(|x| x.round() as u64);
+        Record {
+            step: count("step"),
+            steps: count("steps"),
+            loss: num("loss"),
+            lr: num("lr"),
+            images_per_s: num("images_per_s"),
+            elapsed_s: num("elapsed_s"),
+            eta_s: num("eta_s"),
+            val_de00_mean: num("val_de00_mean"),
+            val_de00_p95: num("val_de00_p95"),
+            progress: num("progress"),
         }
-        r
     }
 }
 
@@ -113,7 +116,7 @@ mod tests {
     #[test]
     fn what_the_trainer_writes_is_what_readers_get_and_aliases_fill_in() {
         let written = Record {
-            step: Some(200.0),
+            step: Some(200),
             val_de00_mean: Some(2.41),
             val_de00_p95: Some(6.1),
             ..Default::default()
@@ -129,7 +132,12 @@ mod tests {
         let r = Record::read(&external);
         assert_eq!(
             (r.step, r.loss, r.val_de00_mean),
-            (Some(12.0), Some(0.5), Some(3.0))
+            (Some(12), Some(0.5), Some(3.0))
+        );
+        assert_eq!(
+            line["step"],
+            serde_json::json!(200),
+            "steps are written as integers"
         );
     }
 

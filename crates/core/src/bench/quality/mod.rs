@@ -172,7 +172,7 @@ fn validation_curve(run_dir: &Path) -> Option<ValidationCurve> {
     let points: Vec<(u64, f64)> = jobs::metrics::read_all(run_dir)
         .iter()
         .map(jobs::metrics::Record::read)
-        .filter_map(|r| Some((r.step? as u64, r.val_de00_mean?)))
+        .filter_map(|r| Some((r.step?, r.val_de00_mean?)))
         .collect();
     let (_, step0) = *points.iter().find(|(s, _)| *s == 0)?;
     let (best_step, best) = points.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1))?;
