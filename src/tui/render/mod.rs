@@ -1,5 +1,20 @@
 //! Pure render functions, one per screen region: each takes the [`App`] (and an area) and
-//! draws; none reads files or the clock. [`draw`] lays the regions out for the frame size.
+//! draws; none reads files or the clock. [`draw`] lays the regions out for the frame size:
+//!
+//! ```text
+//! ┌ tabs: tinct · project  1 Checklist 2 Jobs 3 Monitor 4 Telemetry 5 Journal ─┐  draw_tabs
+//! │ body: the view                                                             │
+//! │  Checklist  checklist::draw_view: stages+steps │ step detail (step.rs)     │
+//! │             (narrow: stacked)                  │                           │
+//! │             ───────────── live jobs (jobs.rs rows) ─────────────           │
+//! │  Jobs       jobs::draw_view: job rows (farm chunk bars) / log of the one   │
+//! │  Monitor    monitor::draw: loss chart │ validation ΔE00 list               │
+//! │                            run info   │ contact sheet (picture.rs)         │
+//! │  Telemetry  telemetry::draw: host/GPU gauges │ sparklines per series       │
+//! │  Journal    journal::draw: entries, wrapped (wrap.rs), newest at the end   │
+//! └ status: key hints, the last result or error (status.rs) ───────────────────┘
+//!   overlays on top: help.rs (keys), launch.rs (a stage's form), note.rs (answer a step)
+//! ```
 
 mod checklist;
 mod help;
