@@ -2,7 +2,7 @@
 //! runs overlaid), validation ΔE00 per checkpoint, images/s, ETA, and the latest contact sheet.
 
 use super::super::app::App;
-use super::super::data::RunMetrics;
+use super::super::data::{JobView, RunMetrics};
 use super::super::theme::Role;
 use super::{bar, block, duration, picture};
 use ratatui::Frame;
@@ -122,7 +122,6 @@ pub fn picture_box(app: &App, area: Rect) -> Option<Rect> {
 }
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
-    let th = &app.theme;
     let Some(job) = app.monitored_run() else {
         f.render_widget(
             Paragraph::new("no runs yet: launch a training from the checklist")
@@ -139,6 +138,17 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         side,
     } = regions(area, m.val_de00.len());
 
+    draw_loss(f, app, job, m, chart_area);
+    draw_progress(f, app, job, m, info);
+    if let Some((de, pic)) = side {
+        draw_validation(f, app, m, de);
+        picture::draw(f, app, pic);
+    }
+}
+
+/// The loss curve (raw and smoothed, with up to three other runs of the stage overlaid).
+fn draw_loss(f: &mut Frame, app: &App, job: &JobView, m: &RunMetrics, chart_area: Rect) {
+    let th = &app.theme;
     let raw = scale(&m.loss, app.monitor.log_scale);
     let smoothed = smooth(&raw, app.monitor.smoothing);
     let others: Vec<(String, Vec<(f64, f64)>)> = if app.monitor.overlay {
@@ -228,7 +238,11 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             chart_area,
         ),
     }
+}
 
+/// Step, loss, images/s, ETA and the progress bar.
+fn draw_progress(f: &mut Frame, app: &App, job: &JobView, m: &RunMetrics, info: Rect) {
+    let th = &app.theme;
     let last_loss = m
         .loss
         .last()
@@ -267,36 +281,37 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         ),
     ];
     f.render_widget(Paragraph::new(lines).block(block(app, " Progress ")), info);
+}
 
-    if let Some((de, pic)) = side {
-        let lines: Vec<Line> = if m.val_de00.is_empty() {
-            vec![Line::styled(
-                "no checkpoint validated yet",
-                th.style(Role::Dim),
-            )]
-        } else {
-            let best = m.val_de00.iter().map(|p| p.1).fold(f64::MAX, f64::min);
-            m.val_de00
-                .iter()
-                .rev()
-                .take(8)
-                .map(|&(s, d)| {
-                    Line::from(vec![
-                        Span::styled(format!("step {s:>7.0}  "), th.style(Role::Dim)),
-                        Span::styled(
-                            format!("ΔE00 {d:.3}{}", if d == best { "  best" } else { "" }),
-                            th.style(Role::ValDe00),
-                        ),
-                    ])
-                })
-                .collect()
-        };
-        f.render_widget(
-            Paragraph::new(lines).block(block(app, " Validation ΔE00 ")),
-            de,
-        );
-        picture::draw(f, app, pic);
-    }
+/// The validation ΔE00 of the latest checkpoints, the best marked.
+fn draw_validation(f: &mut Frame, app: &App, m: &RunMetrics, de: Rect) {
+    let th = &app.theme;
+    let lines: Vec<Line> = if m.val_de00.is_empty() {
+        vec![Line::styled(
+            "no checkpoint validated yet",
+            th.style(Role::Dim),
+        )]
+    } else {
+        let best = m.val_de00.iter().map(|p| p.1).fold(f64::MAX, f64::min);
+        m.val_de00
+            .iter()
+            .rev()
+            .take(8)
+            .map(|&(s, d)| {
+                Line::from(vec![
+                    Span::styled(format!("step {s:>7.0}  "), th.style(Role::Dim)),
+                    Span::styled(
+                        format!("ΔE00 {d:.3}{}", if d == best { "  best" } else { "" }),
+                        th.style(Role::ValDe00),
+                    ),
+                ])
+            })
+            .collect()
+    };
+    f.render_widget(
+        Paragraph::new(lines).block(block(app, " Validation ΔE00 ")),
+        de,
+    );
 }
 
 #[cfg(test)]

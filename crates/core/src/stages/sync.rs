@@ -16,6 +16,7 @@
 use super::{Ctx, Outcome};
 use crate::fsx;
 use crate::media::{self, Sequence};
+use crate::project::reference::Reference;
 use crate::project::{CONFIG_FILE, layout};
 use anyhow::Context;
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,24 +35,8 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         cfg.sync.max_offset >= 0,
         "config key sync.max-offset must not be negative"
     );
-    let src_seq = Sequence::discover(&ctx.project.path(&cfg.source.pattern))
-        .with_context(|| format!("source.pattern '{}'", cfg.source.pattern))?;
-    let reference = crate::project::reference::open(&ctx.project, &cfg.reference)?;
+    let (src_seq, reference, ref_first) = inputs(ctx)?;
     let ref_clip = &reference.clip;
-    if let media::Clip::Video(v) = ref_clip {
-        ctx.log(format!("reference: {}", v.describe()));
-    }
-    anyhow::ensure!(
-        !src_seq.frames.is_empty(),
-        "source.pattern '{}' matches no files",
-        cfg.source.pattern
-    );
-    let ref_first = ref_clip.first().with_context(|| {
-        format!(
-            "reference.pattern '{}' matches no files",
-            cfg.reference.pattern
-        )
-    })?;
 
     let src_frames: Vec<i64> = src_seq
         .frames
@@ -119,39 +104,14 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     if written {
         record_offset(&config_path, result.offset)?;
     }
-    let report = serde_json::json!({
-        "offset": result.offset,
-        "confidence": result.confidence,
-        "margin": result.margin,
-        "runner_up": result.runner_up,
-        "overlap": result.overlap,
-        "written_to_config": written,
-        "source_frames": [src_frames[0], src_frames[src_frames.len() - 1]],
-        "scores": scores.iter().map(|s| serde_json::json!({"offset": s.offset, "score": s.score, "overlap": s.overlap})).collect::<Vec<_>>(),
-    });
-    let report_path = ctx.project.path(layout::CURATION).join("sync.json");
-    fsx::write_atomic(&report_path, &serde_json::to_vec_pretty(&report)?)?;
+    let (report_path, report) = write_report(ctx, &result, &scores, written, &src_frames)?;
     ctx.metric(serde_json::json!({"stage": "sync", "offset": result.offset, "confidence": result.confidence, "margin": result.margin}))?;
     let weak = if result.confidence < 0.5 || result.margin < 0.1 {
         "; WEAK MATCH: check by eye before trusting it"
     } else {
         ""
     };
-    let recorded = if let Some(a) = &reference.anchor {
-        let verdict = if result.offset == reference.offset {
-            "agrees"
-        } else {
-            "DISAGREES: check the anchor"
-        };
-        format!(
-            "not recorded: reference.anchor '{a}' fixes the offset at {}, which this {verdict}",
-            reference.offset
-        )
-    } else if written {
-        format!("recorded as reference.offset in {CONFIG_FILE}")
-    } else {
-        "not recorded (sync.write-offset = false)".into()
-    };
+    let recorded = recorded_text(&reference, result.offset, written);
     ctx.log(format!(
         "offset {} confidence {:.3} margin {:.3}{weak}",
         result.offset, result.confidence, result.margin
@@ -174,6 +134,71 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         outputs,
         metrics: report,
     })
+}
+
+/// The source sequence, the reference (logged when it is a video) and its first frame.
+fn inputs(ctx: &Ctx) -> anyhow::Result<(Sequence, Reference, i64)> {
+    let cfg = &ctx.config;
+    let src_seq = Sequence::discover(&ctx.project.path(&cfg.source.pattern))
+        .with_context(|| format!("source.pattern '{}'", cfg.source.pattern))?;
+    let reference = crate::project::reference::open(&ctx.project, &cfg.reference)?;
+    if let media::Clip::Video(v) = &reference.clip {
+        ctx.log(format!("reference: {}", v.describe()));
+    }
+    anyhow::ensure!(
+        !src_seq.frames.is_empty(),
+        "source.pattern '{}' matches no files",
+        cfg.source.pattern
+    );
+    let ref_first = reference.clip.first().with_context(|| {
+        format!(
+            "reference.pattern '{}' matches no files",
+            cfg.reference.pattern
+        )
+    })?;
+    Ok((src_seq, reference, ref_first))
+}
+
+/// `pipeline/01_dataset_curation/sync.json`: the pick, every score, whether it was recorded.
+fn write_report(
+    ctx: &Ctx,
+    result: &SyncResult,
+    scores: &[OffsetScore],
+    written: bool,
+    src_frames: &[i64],
+) -> anyhow::Result<(std::path::PathBuf, serde_json::Value)> {
+    let report = serde_json::json!({
+        "offset": result.offset,
+        "confidence": result.confidence,
+        "margin": result.margin,
+        "runner_up": result.runner_up,
+        "overlap": result.overlap,
+        "written_to_config": written,
+        "source_frames": [src_frames[0], src_frames[src_frames.len() - 1]],
+        "scores": scores.iter().map(|s| serde_json::json!({"offset": s.offset, "score": s.score, "overlap": s.overlap})).collect::<Vec<_>>(),
+    });
+    let report_path = ctx.project.path(layout::CURATION).join("sync.json");
+    fsx::write_atomic(&report_path, &serde_json::to_vec_pretty(&report)?)?;
+    Ok((report_path, report))
+}
+
+/// What became of the offset found: recorded, not asked to be, or checked against an anchor.
+fn recorded_text(reference: &Reference, found: i64, written: bool) -> String {
+    if let Some(a) = &reference.anchor {
+        let verdict = if found == reference.offset {
+            "agrees"
+        } else {
+            "DISAGREES: check the anchor"
+        };
+        format!(
+            "not recorded: reference.anchor '{a}' fixes the offset at {}, which this {verdict}",
+            reference.offset
+        )
+    } else if written {
+        format!("recorded as reference.offset in {CONFIG_FILE}")
+    } else {
+        "not recorded (sync.write-offset = false)".into()
+    }
 }
 
 fn candidate_centres(configured: i64, src_first: i64, ref_first: i64) -> Vec<i64> {

@@ -245,99 +245,11 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
             ctx.log(format!("cancelled after {done} pairs"));
             break;
         }
-        let started = std::time::Instant::now();
-        let source = media::read_linear(&ctx.project.path(&pair.source), None)
-            .with_context(|| format!("pair {}: source", pair.frame))?;
-        let reference = media::read_linear(&ctx.project.path(&pair.reference), None)
-            .with_context(|| format!("pair {}: reference", pair.frame))?;
-        let crop = settings.crop.unwrap_or([0, 0, source.width, source.height]);
-        anyhow::ensure!(
-            crop[0] + crop[2] <= source.width && crop[1] + crop[3] <= source.height,
-            "config key align.crop {crop:?} does not fit the {}x{} source of frame {}",
-            source.width,
-            source.height,
-            pair.frame
-        );
-        let placement = place(
-            &source,
-            &reference,
-            &settings,
-            settings.overrides.get(&pair.frame),
-        );
-        let (aligned, _covered) = warp::warp_image(
-            &reference,
-            &placement.matrix,
-            source.width,
-            source.height,
-            settings.filter,
-        );
-        let src_c = source.crop(crop[0], crop[1], crop[2], crop[3]);
-        let ref_c = aligned.crop(crop[0], crop[1], crop[2], crop[3]);
-        let src_rel = format!(
-            "{}/{}",
-            layout::ALIGNMENT,
-            curate::pipeline_name("src", pair.frame)
-        );
-        let ref_rel = format!(
-            "{}/{}",
-            layout::ALIGNMENT,
-            curate::pipeline_name("ref", pair.frame)
-        );
-        media::write(&ctx.project.path(&src_rel), &src_c, &curate::pipeline_exr())?;
-        media::write(&ctx.project.path(&ref_rel), &ref_c, &curate::pipeline_exr())?;
-        outputs.push(ctx.project.path(&ref_rel));
-        outputs.push(ctx.project.path(&src_rel));
-        if settings.qc {
-            outputs.extend(qc::render(&qc_dir, pair.frame, &src_c, &ref_c)?);
-        }
-        let low = placement.score.correlation < settings.min_confidence;
-        let accepted = low && settings.accept.contains(&pair.frame);
-        let is_flagged = low && !accepted;
-        flagged += is_flagged as usize;
+        let (aligned, crop) = align_pair(ctx, &settings, &qc_dir, pair, &mut outputs)?;
+        flagged += aligned.flagged as usize;
         done += 1;
-        confidences.push(placement.score.correlation);
-        let m = placement.matrix;
-        ctx.log(format!(
-            "pair {}: {} confidence {:.4} residual {:.4} coverage {:.3}{}{} ({:.2}s)",
-            pair.frame,
-            settings.fit.model,
-            placement.score.correlation,
-            placement.score.residual,
-            placement.score.coverage,
-            if is_flagged {
-                " FLAGGED (below align.min-confidence)"
-            } else if accepted {
-                " below threshold, accepted"
-            } else {
-                ""
-            },
-            if placement.override_mode != "none" {
-                format!(", override {}", placement.override_mode)
-            } else {
-                String::new()
-            },
-            started.elapsed().as_secs_f64()
-        ));
-        ctx.metric(serde_json::json!({
-            "stage": "align", "frame": pair.frame, "confidence": placement.score.correlation,
-            "residual": placement.score.residual, "coverage": placement.score.coverage,
-            "flagged": is_flagged, "seconds": started.elapsed().as_secs_f64(), "matrix": m,
-        }))?;
-        manifest.pairs.push(AlignedPair {
-            frame: pair.frame,
-            reference_frame: pair.reference_frame,
-            source: src_rel,
-            reference: ref_rel,
-            model: settings.fit.model.id().into(),
-            matrix: m,
-            confidence: placement.score.correlation,
-            residual: placement.score.residual,
-            coverage: placement.score.coverage,
-            flagged: is_flagged,
-            accepted,
-            override_mode: placement.override_mode.into(),
-            split: pair.split.clone(),
-        });
+        confidences.push(aligned.confidence);
+        manifest.pairs.push(aligned);
         manifest.crop = crop;
     }
     if manifest.crop == [0; 4]
@@ -365,4 +277,106 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         metrics: serde_json::json!({"pairs": done, "flagged": flagged, "mean_confidence": mean,
             "min_confidence": if min.is_finite() { min } else { 0.0 }}),
     })
+}
+
+/// Fit, warp, crop and write one curated pair (and its QC renders); its manifest entry and the
+/// crop used.
+fn align_pair(
+    ctx: &Ctx,
+    settings: &Settings,
+    qc_dir: &std::path::Path,
+    pair: &curate::CuratedPair,
+    outputs: &mut Vec<std::path::PathBuf>,
+) -> anyhow::Result<(AlignedPair, [usize; 4])> {
+    let started = std::time::Instant::now();
+    let source = media::read_linear(&ctx.project.path(&pair.source), None)
+        .with_context(|| format!("pair {}: source", pair.frame))?;
+    let reference = media::read_linear(&ctx.project.path(&pair.reference), None)
+        .with_context(|| format!("pair {}: reference", pair.frame))?;
+    let crop = settings.crop.unwrap_or([0, 0, source.width, source.height]);
+    anyhow::ensure!(
+        crop[0] + crop[2] <= source.width && crop[1] + crop[3] <= source.height,
+        "config key align.crop {crop:?} does not fit the {}x{} source of frame {}",
+        source.width,
+        source.height,
+        pair.frame
+    );
+    let placement = place(
+        &source,
+        &reference,
+        settings,
+        settings.overrides.get(&pair.frame),
+    );
+    let (aligned, _covered) = warp::warp_image(
+        &reference,
+        &placement.matrix,
+        source.width,
+        source.height,
+        settings.filter,
+    );
+    let src_c = source.crop(crop[0], crop[1], crop[2], crop[3]);
+    let ref_c = aligned.crop(crop[0], crop[1], crop[2], crop[3]);
+    let src_rel = format!(
+        "{}/{}",
+        layout::ALIGNMENT,
+        curate::pipeline_name("src", pair.frame)
+    );
+    let ref_rel = format!(
+        "{}/{}",
+        layout::ALIGNMENT,
+        curate::pipeline_name("ref", pair.frame)
+    );
+    media::write(&ctx.project.path(&src_rel), &src_c, &curate::pipeline_exr())?;
+    media::write(&ctx.project.path(&ref_rel), &ref_c, &curate::pipeline_exr())?;
+    outputs.push(ctx.project.path(&ref_rel));
+    outputs.push(ctx.project.path(&src_rel));
+    if settings.qc {
+        outputs.extend(qc::render(qc_dir, pair.frame, &src_c, &ref_c)?);
+    }
+    let low = placement.score.correlation < settings.min_confidence;
+    let accepted = low && settings.accept.contains(&pair.frame);
+    let is_flagged = low && !accepted;
+    let m = placement.matrix;
+    ctx.log(format!(
+        "pair {}: {} confidence {:.4} residual {:.4} coverage {:.3}{}{} ({:.2}s)",
+        pair.frame,
+        settings.fit.model,
+        placement.score.correlation,
+        placement.score.residual,
+        placement.score.coverage,
+        if is_flagged {
+            " FLAGGED (below align.min-confidence)"
+        } else if accepted {
+            " below threshold, accepted"
+        } else {
+            ""
+        },
+        if placement.override_mode != "none" {
+            format!(", override {}", placement.override_mode)
+        } else {
+            String::new()
+        },
+        started.elapsed().as_secs_f64()
+    ));
+    ctx.metric(serde_json::json!({
+        "stage": "align", "frame": pair.frame, "confidence": placement.score.correlation,
+        "residual": placement.score.residual, "coverage": placement.score.coverage,
+        "flagged": is_flagged, "seconds": started.elapsed().as_secs_f64(), "matrix": m,
+    }))?;
+    let aligned_pair = AlignedPair {
+        frame: pair.frame,
+        reference_frame: pair.reference_frame,
+        source: src_rel,
+        reference: ref_rel,
+        model: settings.fit.model.id().into(),
+        matrix: m,
+        confidence: placement.score.correlation,
+        residual: placement.score.residual,
+        coverage: placement.score.coverage,
+        flagged: is_flagged,
+        accepted,
+        override_mode: placement.override_mode.into(),
+        split: pair.split.clone(),
+    };
+    Ok((aligned_pair, crop))
 }

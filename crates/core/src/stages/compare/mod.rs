@@ -210,37 +210,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         if ctx.cancelled() {
             break;
         }
-        let src = media::read_linear(&ctx.project.path(&pair.source), None)
-            .with_context(|| format!("frame {}", pair.frame))?;
-        let reference = media::read_linear(&ctx.project.path(&pair.reference), None)
-            .with_context(|| format!("frame {}", pair.frame))?;
-        let (ox, oy) = set.crop_origin();
-        let aligned = Rect {
-            x: ox,
-            y: oy,
-            w: src.width,
-            h: src.height,
-        };
-        let full = media::read(&seq.path(pair.frame))
-            .map(|d| (d.image.width, d.image.height))
-            .unwrap_or((ox + src.width, oy + src.height));
-        let ml = ml_render(ctx, &spec, pair.frame, full)?;
-        // Compare every variant on the same pixels: where the aligned pair and the ML render overlap.
-        let area = match &ml {
-            Some((_, r)) => aligned
-                .intersect(*r)
-                .context("the [infer] crop and the alignment crop do not overlap")?,
-            None => aligned,
-        };
-        let reference = aligned.cut(&reference, area);
-        let src = aligned.cut(&src, area);
-        let mut variants: Vec<(&str, Image)> = vec![("source", src.clone())];
-        if let Some(lut) = &baseline {
-            variants.push(("matchgrade", grade::apply_lut_linear(lut, &src)));
-        }
-        if let Some((img, r)) = &ml {
-            variants.push(("ml", r.cut(img, area)));
-        }
+        let (variants, reference) = variants_of(ctx, &set, &spec, baseline.as_ref(), &seq, pair)?;
         let ref_c = metrics::colourfulness(&reference);
         let covered = coverage(&reference);
         let mut frame_scores = serde_json::Map::new();
@@ -271,32 +241,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         }
     }
 
-    // Temporal flicker on consecutive frames of each rendered sequence.
-    let n = ctx.config.compare.flicker_frames;
-    let src_paths: Vec<PathBuf> = seq.frames.iter().take(n).map(|f| seq.path(*f)).collect();
-    let assume =
-        super::curate::assumed_colorspace("source.colorspace", &ctx.config.source.colorspace)?;
-    let mut flick = BTreeMap::new();
-    flick.insert("source", flicker(&src_paths, assume)?);
-    flick.insert(
-        "matchgrade",
-        flicker(
-            &rendered(
-                &ctx.project.path(layout::MATCHGRADE),
-                "matchgrade",
-                spec.ext,
-                n,
-            ),
-            Some(spec.colorspace),
-        )?,
-    );
-    flick.insert(
-        "ml",
-        flicker(
-            &rendered(&ctx.project.path(layout::INFERENCE), "render", spec.ext, n),
-            Some(spec.colorspace),
-        )?,
-    );
+    let flick = flicker_of_renders(ctx, &seq, &spec)?;
 
     let mut overall = serde_json::Map::new();
     for name in VARIANTS {
@@ -329,22 +274,93 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     let report =
         json!({"held_out": held_out, "frames": frames, "overall": overall, "per_frame": per_frame});
     let md = markdown(&overall, held_out, &frames);
-    crate::fsx::write_atomic(
-        &ctx.artifacts().join("compare.json"),
-        serde_json::to_string_pretty(&report)?.as_bytes(),
-    )?;
-    crate::fsx::write_atomic(&ctx.artifacts().join("compare.md"), md.as_bytes())?;
-    crate::fsx::write_atomic(
-        &out_dir.join("compare.json"),
-        serde_json::to_string_pretty(&report)?.as_bytes(),
-    )?;
-    crate::fsx::write_atomic(&out_dir.join("compare.md"), md.as_bytes())?;
+    write_reports(ctx, &out_dir, &report, &md)?;
     ctx.log(&md);
     Ok(Outcome {
         summary: table(&overall, held_out),
         outputs: vec![out_dir.join("compare.md"), out_dir.join("compare.json")],
         metrics: report,
     })
+}
+
+/// The variants of one pair (source, MatchGrade, ML where rendered) and its reference, all cut
+/// to the same pixels: where the aligned pair and the ML render overlap.
+fn variants_of(
+    ctx: &Ctx,
+    set: &AlignmentManifest,
+    spec: &OutputSpec,
+    baseline: Option<&Lut3d>,
+    seq: &Sequence,
+    pair: &super::align::AlignedPair,
+) -> anyhow::Result<(Vec<(&'static str, Image)>, Image)> {
+    let src = media::read_linear(&ctx.project.path(&pair.source), None)
+        .with_context(|| format!("frame {}", pair.frame))?;
+    let reference = media::read_linear(&ctx.project.path(&pair.reference), None)
+        .with_context(|| format!("frame {}", pair.frame))?;
+    let (ox, oy) = set.crop_origin();
+    let aligned = Rect {
+        x: ox,
+        y: oy,
+        w: src.width,
+        h: src.height,
+    };
+    let full = media::read(&seq.path(pair.frame))
+        .map(|d| (d.image.width, d.image.height))
+        .unwrap_or((ox + src.width, oy + src.height));
+    let ml = ml_render(ctx, spec, pair.frame, full)?;
+    let area = match &ml {
+        Some((_, r)) => aligned
+            .intersect(*r)
+            .context("the [infer] crop and the alignment crop do not overlap")?,
+        None => aligned,
+    };
+    let reference = aligned.cut(&reference, area);
+    let src = aligned.cut(&src, area);
+    let mut variants: Vec<(&'static str, Image)> = vec![("source", src.clone())];
+    if let Some(lut) = baseline {
+        variants.push(("matchgrade", grade::apply_lut_linear(lut, &src)));
+    }
+    if let Some((img, r)) = &ml {
+        variants.push(("ml", r.cut(img, area)));
+    }
+    Ok((variants, reference))
+}
+
+/// Temporal flicker of the first `compare.flicker-frames` frames of each rendered sequence.
+fn flicker_of_renders(
+    ctx: &Ctx,
+    seq: &Sequence,
+    spec: &OutputSpec,
+) -> anyhow::Result<BTreeMap<&'static str, Option<f64>>> {
+    let n = ctx.config.compare.flicker_frames;
+    let src_paths: Vec<PathBuf> = seq.frames.iter().take(n).map(|f| seq.path(*f)).collect();
+    let assume =
+        super::curate::assumed_colorspace("source.colorspace", &ctx.config.source.colorspace)?;
+    let mut flick = BTreeMap::new();
+    flick.insert("source", flicker(&src_paths, assume)?);
+    for (name, dir, stem) in [
+        ("matchgrade", layout::MATCHGRADE, "matchgrade"),
+        ("ml", layout::INFERENCE, "render"),
+    ] {
+        let frames = rendered(&ctx.project.path(dir), stem, spec.ext, n);
+        flick.insert(name, flicker(&frames, Some(spec.colorspace))?);
+    }
+    Ok(flick)
+}
+
+/// `compare.json` and `compare.md`, in the run's artifacts and beside the MatchGrade render.
+fn write_reports(
+    ctx: &Ctx,
+    out_dir: &Path,
+    report: &serde_json::Value,
+    md: &str,
+) -> anyhow::Result<()> {
+    let json = serde_json::to_string_pretty(report)?;
+    for dir in [ctx.artifacts(), out_dir.to_path_buf()] {
+        crate::fsx::write_atomic(&dir.join("compare.json"), json.as_bytes())?;
+        crate::fsx::write_atomic(&dir.join("compare.md"), md.as_bytes())?;
+    }
+    Ok(())
 }
 
 fn write_renders(ctx: &Ctx, dir: &Path, frame: i64, row: &[(String, Image)]) -> anyhow::Result<()> {
