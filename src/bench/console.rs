@@ -271,6 +271,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+// Long by design: a benchmark script, its steps in the order it prints them.
 pub fn run(opts: &BenchOpts) -> anyhow::Result<()> {
     let secs = if opts.quick { 10.0 } else { 60.0 };
     let dir = tempfile::tempdir()?;

@@ -112,6 +112,7 @@ impl PlanArgs {
     }
 }
 
+// Long by design: one arm per `tinct farm` subcommand, each a few calls into `farm`.
 pub fn run(Commands::Farm(cmd): Commands, g: &Global) -> anyhow::Result<u8> {
     let root = crate::project::resolve_root(g.project.as_deref())?;
     match cmd {

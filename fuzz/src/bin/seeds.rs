@@ -9,6 +9,7 @@ use tinct_core::grade::{Lut3d, cube};
 use tinct_core::journal::{Entry, Kind, render};
 use tinct_core::media::{self, Image, WriteOptions};
 
+// Long by design: the list of seed files, one block per format.
 fn main() -> Result<()> {
     let out = std::env::args_os()
         .nth(1)

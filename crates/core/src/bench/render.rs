@@ -76,6 +76,7 @@ pub fn print_section(threads: &str) {
 /// Measure one compute over `frames` (see the module doc) and print its row.
 /// `memory_check`: also render 3N frames to show the peak RSS does not grow with the reel
 /// (skipped for slow computes where it would dominate the bench's time).
+// Long by design: a benchmark script, its steps in the order it prints them.
 pub fn measure(
     work: &Path,
     seq: &Sequence,

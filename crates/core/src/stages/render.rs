@@ -119,6 +119,9 @@ pub fn is_complete(path: &Path) -> bool {
 /// first error (naming its frame) stops the reading and the compute; writes already started
 /// finish, so every file under a final name is whole. `cancel` stops it the same way, without
 /// an error.
+// Long by design (~150 lines): the reader, the writers and the channels that join them live in
+// one `thread::scope`, and the order of the shutdown at its end (stop the reader, drop the
+// queues, drain the writers) is what keeps every file under a final name whole.
 pub fn render<R, C, P>(
     plan: &RenderPlan,
     cancel: &AtomicBool,
