@@ -252,7 +252,7 @@ fn peak_memory_4k(size: ModelSize) -> anyhow::Result<u64> {
     std::fs::write(dir.path().join("model"), size.id())?;
     let exe = std::env::current_exe()?;
     let out = std::process::Command::new(exe)
-        .args(["bench", "ml"])
+        .arg("bench-ml")
         .env(CHILD_ENV, dir.path())
         .output()
         .context("starting the 4K memory child")?;
