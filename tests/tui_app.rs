@@ -179,8 +179,22 @@ fn views_cycle_and_jobs_can_be_attached_cancelled_and_resumed() {
         app.handle(ch('a')),
         vec![Effect::Attach("0007-train".into())]
     );
+    assert!(app.handle(ch('c')).is_empty(), "a cancel waits for a yes");
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .1
+            .contains("cancel job 0007-train")
+    );
+    assert!(
+        app.handle(ch('n')).is_empty(),
+        "any other key keeps the job"
+    );
+    assert!(app.confirm.is_none());
+    app.handle(ch('c'));
     assert_eq!(
-        app.handle(ch('c')),
+        app.handle(ch('y')),
         vec![Effect::Cancel("0007-train".into())]
     );
     assert!(
@@ -276,4 +290,40 @@ fn q_quits_and_help_opens() {
     assert!(app.overlay.is_none());
     app.handle(ch('q'));
     assert!(app.quit);
+}
+
+#[test]
+fn launching_a_step_that_is_already_done_asks_first() {
+    let mut app = fixture::app(false);
+    let sync = app.steps().position(|(_, s)| s.id == "sync").unwrap();
+    let mut stages = app.stages.clone();
+    for st in &mut stages {
+        for s in &mut st.steps {
+            if s.id == "sync" {
+                s.status = tinct::tui::data::StepStatus::Done;
+            }
+        }
+    }
+    app.stages = stages;
+    app.cursor = sync;
+    assert!(app.handle(key(KeyCode::Enter)).is_empty());
+    assert!(
+        app.overlay.is_none(),
+        "no form before the operator says yes"
+    );
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .1
+            .contains("is done: run sync again?")
+    );
+    app.handle(key(KeyCode::Esc));
+    assert!(app.overlay.is_none() && app.confirm.is_none());
+    app.handle(key(KeyCode::Enter));
+    app.handle(ch('y'));
+    assert!(
+        matches!(&app.overlay, Some(tinct::tui::app::Overlay::Launch(f)) if f.stage == "sync"),
+        "y opens the launch form"
+    );
 }

@@ -134,6 +134,20 @@ pub struct App {
     /// clock), which the runtime draws at a slower cadence. Both cleared when a frame is drawn.
     pub urgent: bool,
     pub quit: bool,
+    /// An action that waits for `y`/Enter (any other key drops it): cancelling a running job,
+    /// launching a step that is already done.
+    pub confirm: Option<Confirm>,
+}
+
+/// What a confirmed question does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Confirm {
+    Effects(Vec<Effect>),
+    /// Open the launch form of `stage` for `step` again.
+    Relaunch {
+        stage: String,
+        step: String,
+    },
 }
 
 impl App {
@@ -168,6 +182,7 @@ impl App {
             dirty: true,
             urgent: true,
             quit: false,
+            confirm: None,
         }
     }
 
@@ -329,6 +344,23 @@ impl App {
         if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
             self.quit = true;
             return Vec::new();
+        }
+        if let Some(c) = self.confirm.take() {
+            if !matches!(
+                k.code,
+                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter
+            ) {
+                self.say(false, "left as it was");
+                return Vec::new();
+            }
+            self.message = None;
+            return match c {
+                Confirm::Effects(fx) => fx,
+                Confirm::Relaunch { stage, step } => {
+                    self.open_launch(&stage, &step);
+                    Vec::new()
+                }
+            };
         }
         match self.overlay.take() {
             Some(Overlay::Note(d)) => self.note_key(d, k),
@@ -516,7 +548,16 @@ impl App {
                 }
             }
             Action::CancelJob => match self.job_for_command() {
-                Some(j) if !j.state.is_final() => return vec![Effect::Cancel(j.id.clone())],
+                Some(j) if !j.state.is_final() => {
+                    let q = format!(
+                        "cancel job {} ({}, {})? y/Enter cancels it, any other key keeps it",
+                        j.id,
+                        j.stage,
+                        j.state.as_str()
+                    );
+                    self.confirm = Some(Confirm::Effects(vec![Effect::Cancel(j.id.clone())]));
+                    self.say(true, q);
+                }
                 Some(j) => self.say(
                     true,
                     format!("job {} is {}, nothing to cancel", j.id, j.state.as_str()),
@@ -588,12 +629,22 @@ impl App {
         match step.kind {
             StepKind::Action => {
                 let stage_name = step.stage.clone().unwrap_or_else(|| stage.id.clone());
-                // The runtime fills the parameters in (it can read the config); see `open_launch_form`.
-                self.overlay = Some(Overlay::Launch(ParamForm::new(
-                    &stage_name,
-                    Some(step.id.clone()),
-                    Vec::new(),
-                )));
+                if step.status == StepStatus::Done {
+                    self.say(
+                        true,
+                        format!(
+                            "'{}' is done: run {stage_name} again? y/Enter opens its form, any \
+                             other key leaves it",
+                            step.title
+                        ),
+                    );
+                    self.confirm = Some(Confirm::Relaunch {
+                        stage: stage_name,
+                        step: step.id.clone(),
+                    });
+                    return Vec::new();
+                }
+                self.open_launch(&stage_name, &step.id);
             }
             kind => {
                 let (k, prompt) = match kind {
@@ -615,6 +666,16 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// The launch form of `stage` for `step`; the runtime fills the parameters in (it can read
+    /// the config), see [`App::fill_launch_form`].
+    fn open_launch(&mut self, stage: &str, step: &str) {
+        self.overlay = Some(Overlay::Launch(ParamForm::new(
+            stage,
+            Some(step.to_string()),
+            Vec::new(),
+        )));
     }
 
     /// The runtime fills the launch form with the stage's config values once it opens.
