@@ -40,8 +40,7 @@ fn enter_on_an_action_step_opens_the_launch_form_and_launches_with_overrides() {
         ("max-offset".into(), "48".into()),
         ("method".into(), "luma".into()),
     ]);
-    // Down to max-offset, replace 48 by 96.
-    app.handle(key(KeyCode::Down));
+    // The form starts on the first parameter (max-offset): replace 48 by 96.
     app.handle(key(KeyCode::Backspace));
     app.handle(key(KeyCode::Backspace));
     app.handle(ch('9'));
@@ -56,6 +55,39 @@ fn enter_on_an_action_step_opens_the_launch_form_and_launches_with_overrides() {
         }]
     );
     assert!(app.overlay.is_none());
+    // The form opens again with what was typed this session.
+    app.handle(key(KeyCode::Enter));
+    app.fill_launch_form(vec![
+        ("max-offset".into(), "48".into()),
+        ("method".into(), "luma".into()),
+    ]);
+    let Some(Overlay::Launch(f)) = &app.overlay else {
+        panic!("launch form expected")
+    };
+    assert_eq!(f.fields[1].value, "96");
+    assert_eq!(f.overrides(), vec!["sync.max-offset=96".to_string()]);
+}
+
+#[test]
+fn a_training_that_would_write_no_contact_sheet_is_warned_about() {
+    let f = tinct::tui::form::ParamForm::new(
+        "train",
+        None,
+        vec![
+            ("steps".into(), "50".into()),
+            ("contact-sheet-interval".into(), "100".into()),
+        ],
+    );
+    assert!(f.warning().unwrap().contains("no contact sheet"));
+    let ok = tinct::tui::form::ParamForm::new(
+        "train",
+        None,
+        vec![
+            ("steps".into(), "500".into()),
+            ("contact-sheet-interval".into(), "100".into()),
+        ],
+    );
+    assert!(ok.warning().is_none());
 }
 
 #[test]

@@ -137,6 +137,9 @@ pub struct App {
     /// An action that waits for `y`/Enter (any other key drops it): cancelling a running job,
     /// launching a step that is already done.
     pub confirm: Option<Confirm>,
+    /// What the operator typed into each stage's launch form this session (key → value), put
+    /// back when the form opens again.
+    pub launch_memory: BTreeMap<String, Vec<(String, String)>>,
 }
 
 /// What a confirmed question does.
@@ -183,6 +186,7 @@ impl App {
             urgent: true,
             quit: false,
             confirm: None,
+            launch_memory: BTreeMap::new(),
         }
     }
 
@@ -431,21 +435,26 @@ impl App {
 
     fn form_key(&mut self, mut f: ParamForm, k: KeyEvent) -> Vec<Effect> {
         let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        let launch =
+            matches!(k.code, KeyCode::Enter) || (ctrl && matches!(k.code, KeyCode::Char('s')));
+        if launch || k.code == KeyCode::Esc {
+            self.remember_form(&f);
+        }
         match k.code {
             KeyCode::Esc => {
                 self.say(false, format!("launch of {} cancelled", f.stage));
                 Vec::new()
             }
-            KeyCode::Enter => vec![Effect::Launch {
-                overrides: f.overrides(),
-                stage: f.target(),
-                step: f.step,
-            }],
-            KeyCode::Char('s') if ctrl => vec![Effect::Launch {
-                overrides: f.overrides(),
-                stage: f.target(),
-                step: f.step,
-            }],
+            _ if launch => {
+                if let Some(w) = f.warning() {
+                    self.say(true, w);
+                }
+                vec![Effect::Launch {
+                    overrides: f.overrides(),
+                    stage: f.target(),
+                    step: f.step,
+                }]
+            }
             _ => {
                 f.key(k);
                 self.overlay = Some(Overlay::Launch(f));
@@ -678,15 +687,33 @@ impl App {
         )));
     }
 
-    /// The runtime fills the launch form with the stage's config values once it opens.
+    /// The runtime fills the launch form with the stage's config values once it opens; what
+    /// the operator typed there before this session comes back, and the cursor starts on the
+    /// first parameter (not on "run as").
     pub fn fill_launch_form(&mut self, params: Vec<(String, String)>) {
         if let Some(Overlay::Launch(f)) = &mut self.overlay
             && !f.filled
         {
             *f = ParamForm::new(&f.stage.clone(), f.step.clone(), params);
+            for (key, value) in self.launch_memory.get(&f.stage).into_iter().flatten() {
+                if let Some(field) = f.fields.iter_mut().find(|x| &x.key == key) {
+                    field.value = value.clone();
+                }
+            }
+            f.cursor = usize::from(f.fields.len() > 1);
             f.filled = true;
             self.touch();
         }
+    }
+
+    fn remember_form(&mut self, f: &ParamForm) {
+        let edits: Vec<(String, String)> = f
+            .fields
+            .iter()
+            .filter(|x| x.value != x.original)
+            .map(|x| (x.key.clone(), x.value.clone()))
+            .collect();
+        self.launch_memory.insert(f.stage.clone(), edits);
     }
 }
 

@@ -48,6 +48,23 @@ impl ParamForm {
         }
     }
 
+    /// A setting that will not do what the operator likely wants (the job still launches).
+    pub fn warning(&self) -> Option<String> {
+        let num = |key: &str| {
+            self.fields
+                .iter()
+                .find(|f| f.key == key)
+                .and_then(|f| f.value.trim().parse::<u64>().ok())
+        };
+        match (num("contact-sheet-interval"), num("steps")) {
+            (Some(every), Some(steps)) if every >= steps && every > 0 => Some(format!(
+                "contact-sheet-interval {every} ≥ steps {steps}: this training writes no contact \
+                 sheet before its last step"
+            )),
+            _ => None,
+        }
+    }
+
     /// What `tinct run` gets: the (possibly edited) first field. `farm`, `farm:slurm` or
     /// `farm:local` there renders this stage across a farm (`farm:ENGINE:STAGE`, see
     /// `ops::launch`).
