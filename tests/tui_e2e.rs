@@ -171,6 +171,8 @@ fn console_walks_a_step_launches_a_job_writes_a_note_and_quits() {
     tmux.wait_for("launch 'sync'", 10);
     tmux.keys(&["Enter"]);
     tmux.wait_for("Launch 'sync'", 5);
+    // The form opens on its first parameter; "run as" is the field above it.
+    tmux.keys(&["Up"]);
     tmux.keys(&["BSpace", "BSpace", "BSpace", "BSpace"]);
     tmux.text("ext:tick");
     tmux.keys(&["Enter"]);
