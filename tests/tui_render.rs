@@ -50,6 +50,7 @@ snap!(monitor, "3", false);
 snap!(telemetry, "4", false);
 snap!(journal, "5", false);
 snap!(help, "?", false);
+snap!(help_scrolled_to_end, "?G", false);
 snap!(checklist_ascii, "", true);
 snap!(monitor_ascii, "3", true);
 

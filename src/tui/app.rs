@@ -140,6 +140,8 @@ pub struct App {
     /// What the operator typed into each stage's launch form this session (key → value), put
     /// back when the form opens again.
     pub launch_memory: BTreeMap<String, Vec<(String, String)>>,
+    /// First line of the help overlay on screen (the render clamps it to the last page).
+    pub help_scroll: usize,
 }
 
 /// What a confirmed question does.
@@ -187,6 +189,7 @@ impl App {
             quit: false,
             confirm: None,
             launch_memory: BTreeMap::new(),
+            help_scroll: 0,
         }
     }
 
@@ -370,9 +373,27 @@ impl App {
             Some(Overlay::Note(d)) => self.note_key(d, k),
             Some(Overlay::Launch(f)) => self.form_key(f, k),
             Some(Overlay::Help) => {
-                // Any key closes help; Quit still quits.
-                if self.keymap.action(&k) == Some(Action::Quit) {
-                    self.quit = true;
+                // j/k, arrows, pages and g/G scroll (the key list outgrows a small terminal);
+                // any other key closes help; Quit still quits.
+                let page = (self.size.1 as usize).saturating_sub(4).max(1);
+                let to = match k.code {
+                    KeyCode::Down | KeyCode::Char('j') => Some(self.help_scroll.saturating_add(1)),
+                    KeyCode::Up | KeyCode::Char('k') => Some(self.help_scroll.saturating_sub(1)),
+                    KeyCode::PageDown | KeyCode::Char(' ') => {
+                        Some(self.help_scroll.saturating_add(page))
+                    }
+                    KeyCode::PageUp => Some(self.help_scroll.saturating_sub(page)),
+                    KeyCode::Home | KeyCode::Char('g') => Some(0),
+                    KeyCode::End | KeyCode::Char('G') => Some(usize::MAX),
+                    _ => None,
+                };
+                match to {
+                    Some(line) => {
+                        self.help_scroll = line.min(Action::ALL.len());
+                        self.overlay = Some(Overlay::Help);
+                    }
+                    None if self.keymap.action(&k) == Some(Action::Quit) => self.quit = true,
+                    None => {}
                 }
                 Vec::new()
             }
@@ -494,7 +515,10 @@ impl App {
     fn act(&mut self, a: Action) -> Vec<Effect> {
         match a {
             Action::Quit => self.quit = true,
-            Action::Help => self.overlay = Some(Overlay::Help),
+            Action::Help => {
+                self.help_scroll = 0;
+                self.overlay = Some(Overlay::Help);
+            }
             Action::Up => self.move_cursor(-1, None),
             Action::Down => self.move_cursor(1, None),
             Action::PageUp => self.move_cursor(-2, None),

@@ -27,9 +27,23 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         })
         .collect();
     let r = centered(area, 78, lines.len() as u16 + 2);
+    let rows = r.height.saturating_sub(2) as usize;
+    let scroll = app.help_scroll.min(lines.len().saturating_sub(rows));
+    let title = if rows < lines.len() {
+        format!(
+            " Keys {}-{} of {} (j/k scroll, any other key closes) ",
+            scroll + 1,
+            (scroll + rows).min(lines.len()),
+            lines.len()
+        )
+    } else {
+        " Keys (any key closes) ".to_string()
+    };
     clear(f, r);
     f.render_widget(
-        Paragraph::new(lines).block(block(app, " Keys (any key closes) ")),
+        Paragraph::new(lines)
+            .scroll((scroll as u16, 0))
+            .block(block(app, title)),
         r,
     );
 }

@@ -35,7 +35,10 @@ fn hints(app: &App) -> String {
             "type to edit".into(),
             "Esc cancel".into(),
         ],
-        (Some(Overlay::Help), _) => vec!["any key closes".into()],
+        (Some(Overlay::Help), _) => vec![
+            "j/k PgDn/PgUp g/G scroll".into(),
+            "any other key closes".into(),
+        ],
         (None, View::Checklist) => vec![
             format!("{} run step", k(Action::Activate)),
             format!("{} note", k(Action::Note)),
