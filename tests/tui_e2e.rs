@@ -1,6 +1,8 @@
 //! End to end: the real `tinct` binary in tmux. Open a project, answer a check step with a
 //! note, launch the action step's job (as an external-command stage), watch it progress and
 //! finish, write a free note, quit; then the journal has both notes and the job succeeded.
+//! And what the console records: a QC fail, a decision, and a step whose job finishes after the
+//! console has closed (the worker checks it).
 
 use std::path::Path;
 use std::process::Command;
@@ -116,8 +118,9 @@ fn job_states(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-#[test]
-fn console_walks_a_step_launches_a_job_writes_a_note_and_quits() {
+/// A project with `sop` and the `tick` external stage, and the console open on it in tmux
+/// (120x40). The temp dirs live as long as the test holds them.
+fn open_console(sop: &str) -> (tempfile::TempDir, tempfile::TempDir, Tmux) {
     if Command::new("tmux").arg("-V").output().is_err() {
         panic!(
             "tmux is missing: the console end-to-end test drives the real binary in tmux (apt-get install -y tmux)"
@@ -127,11 +130,15 @@ fn console_walks_a_step_launches_a_job_writes_a_note_and_quits() {
     let dir = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("tinct.toml"), CONFIG).unwrap();
-    std::fs::write(dir.path().join("sop.toml"), SOP).unwrap();
+    std::fs::write(dir.path().join("sop.toml"), sop).unwrap();
     std::fs::create_dir_all(dir.path().join("runs")).unwrap();
 
     let tmux = Tmux {
-        socket: format!("tinct-e2e-{}", std::process::id()),
+        socket: format!(
+            "tinct-e2e-{}-{}",
+            std::process::id(),
+            dir.path().file_name().unwrap().to_string_lossy()
+        ),
     };
     let cmd = format!(
         "cd '{}' && HOME='{}' XDG_CONFIG_HOME='{}/cfg' TINCT_EXE='{bin}' exec '{bin}'",
@@ -155,6 +162,12 @@ fn console_walks_a_step_launches_a_job_writes_a_note_and_quits() {
         "tmux new-session: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    (dir, home, tmux)
+}
+
+#[test]
+fn console_walks_a_step_launches_a_job_writes_a_note_and_quits() {
+    let (dir, _home, tmux) = open_console(SOP);
 
     // The checklist opens at the first open step.
     tmux.wait_for("Look at the scan", 20);
@@ -202,6 +215,52 @@ fn console_walks_a_step_launches_a_job_writes_a_note_and_quits() {
     tmux.keys(&["C-s"]);
     tmux.wait_for("note written to the journal", 10);
 
+    quit(&tmux);
+
+    let journal =
+        std::fs::read_to_string(dir.path().join("notes/experiments.md")).expect("journal written");
+    assert!(journal.contains("scan looked at end to end"), "{journal}");
+    assert!(journal.contains("free note from the console"), "{journal}");
+    assert!(journal.contains("launched ext:tick as job"), "{journal}");
+    assert_eq!(job_states(dir.path()), vec!["succeeded".to_string()]);
+}
+
+const SOP_RECORDS: &str = r#"
+[sop]
+id = "e2e-records"
+title = "What the console records"
+version = 1
+
+[[stage]]
+id = "dataset"
+title = "1 · Dataset"
+folder = "pipeline/01_dataset_curation"
+summary = "Pairs."
+
+[[stage.step]]
+id = "verify"
+title = "Verify the colour"
+kind = "qc"
+instructions = "Compare."
+good = "Matches."
+
+[[stage.step]]
+id = "pick"
+title = "Pick the recipe"
+kind = "decision"
+instructions = "Decide."
+good = "A recipe."
+
+[[stage.step]]
+id = "run"
+title = "Run the tick"
+kind = "action"
+stage = "sync"
+instructions = "Launch it."
+good = "It ran."
+"#;
+
+fn quit(tmux: &Tmux) {
     tmux.keys(&["q"]);
     let t0 = Instant::now();
     while tmux.alive() {
@@ -212,11 +271,87 @@ fn console_walks_a_step_launches_a_job_writes_a_note_and_quits() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
 
-    let journal =
-        std::fs::read_to_string(dir.path().join("notes/experiments.md")).expect("journal written");
-    assert!(journal.contains("scan looked at end to end"), "{journal}");
-    assert!(journal.contains("free note from the console"), "{journal}");
-    assert!(journal.contains("launched ext:tick as job"), "{journal}");
-    assert_eq!(job_states(dir.path()), vec!["succeeded".to_string()]);
+#[test]
+fn a_qc_fail_a_decision_and_a_job_finishing_after_the_console_closed_are_recorded() {
+    let (dir, _home, tmux) = open_console(SOP_RECORDS);
+    tmux.wait_for("Verify the colour", 20);
+
+    // Fail the QC step: Tab flips pass to fail.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Tab: pass/fail", 5);
+    tmux.keys(&["Tab"]);
+    tmux.text("shot 3 drifts magenta");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("step verify failed", 15);
+
+    // The decision, one step down.
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_for("Your decision and why", 5);
+    tmux.text("medium model, tone luma: the print faded evenly");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("step pick decided", 15);
+
+    // Launch the action step's job, then close the console before it ends.
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_for("Launch 'sync'", 5);
+    tmux.keys(&["Up"]);
+    tmux.keys(&["BSpace", "BSpace", "BSpace", "BSpace"]);
+    tmux.text("ext:tick");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("launched ext:tick as job", 20);
+    quit(&tmux);
+    let t0 = Instant::now();
+    while job_states(dir.path()) != vec!["succeeded".to_string()] {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "the job did not finish: {:?}",
+            job_states(dir.path())
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    assert_eq!(status_of(dir.path(), "verify"), "failed");
+    assert_eq!(status_of(dir.path(), "pick"), "done");
+    // Checked by the worker when the job succeeded, with no console open.
+    let t0 = Instant::now();
+    while status_of(dir.path(), "run") != "done" {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "the worker did not check 'run'"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let entries = tinct::journal::Journal::open(dir.path().join("notes/experiments.md"))
+        .entries()
+        .unwrap();
+    let kinds = |k: tinct::journal::Kind| entries.iter().filter(|e| e.kind == k).count();
+    assert_eq!(kinds(tinct::journal::Kind::QcFail), 1, "{entries:?}");
+    assert_eq!(kinds(tinct::journal::Kind::QcPass), 0, "{entries:?}");
+    assert_eq!(kinds(tinct::journal::Kind::Decision), 1, "{entries:?}");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.text.contains("shot 3 drifts magenta")),
+        "{entries:?}"
+    );
+}
+
+fn status_of(dir: &Path, step: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_tinct"))
+        .args(["sop", "--json", "-p"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let sop: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    sop["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["steps"].as_array().unwrap().clone())
+        .find(|s| s["id"] == step)
+        .map(|s| s["status"].as_str().unwrap_or("").to_string())
+        .unwrap_or_default()
 }
