@@ -116,6 +116,14 @@ fn job(
             None
         },
         chunks: Vec::new(),
+        step: (stage == "sync").then(|| "sync".to_string()),
+        result: match state {
+            JobState::Succeeded if stage == "sync" => {
+                Some("offset 7 (confidence 0.922, margin 0.865 over offset -26)".into())
+            }
+            JobState::Failed => Some("error: frame 17: cannot write the render".into()),
+            _ => None,
+        },
     }
 }
 

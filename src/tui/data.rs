@@ -59,6 +59,10 @@ pub struct JobView {
     /// A farm job's chunks, in order (empty for a single run): its row draws one bar cell per
     /// chunk, so a failed chunk shows where it is in the reel.
     pub chunks: Vec<ChunkCell>,
+    /// The SOP step that launched it.
+    pub step: Option<String>,
+    /// Its result line once it ended: the stage's summary, or `error: …`.
+    pub result: Option<String>,
 }
 
 /// One chunk of a farm job as its row shows it.
@@ -213,6 +217,15 @@ impl From<&crate::jobs::JobInfo> for JobView {
             progress: (state == JobState::Succeeded).then_some(1.0),
             eta_s: None,
             chunks: Vec::new(),
+            step: r.step.clone(),
+            result: state
+                .is_final()
+                .then(|| {
+                    r.summary
+                        .clone()
+                        .or_else(|| r.error.as_ref().map(|e| format!("error: {e}")))
+                })
+                .flatten(),
         }
     }
 }
@@ -339,6 +352,8 @@ pub fn farm_view(farm: &crate::farm::FarmJob) -> JobView {
         exit_code: None,
         progress: Some(st.frames_done as f64 / st.frames.max(1) as f64),
         eta_s: None,
+        step: None,
+        result: None,
         chunks: st
             .chunks
             .iter()

@@ -8,7 +8,7 @@ use crate::farm::ChunkState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 pub fn state_role(s: JobState) -> Role {
     match s {
@@ -182,10 +182,13 @@ pub fn draw_view(f: &mut Frame, app: &App, area: Rect) {
         list,
     );
 
-    let title = match &app.attached {
-        Some(id) => format!(" Log · {id} (Esc detaches, the job keeps running) "),
-        None => " Log (a: attach to the selected job) ".to_string(),
-    };
+    if app.attached.is_none() {
+        return draw_result(f, app, log);
+    }
+    let title = format!(
+        " Log · {} (Esc detaches, the job keeps running) ",
+        app.attached.as_deref().unwrap_or_default()
+    );
     let h = log.height.saturating_sub(2) as usize;
     let lines: Vec<Line> = app
         .log
@@ -194,4 +197,40 @@ pub fn draw_view(f: &mut Frame, app: &App, area: Rect) {
         .map(|l| Line::styled(l.clone(), app.theme.style(Role::Text)))
         .collect();
     f.render_widget(Paragraph::new(lines).block(block(app, title)), log);
+}
+
+/// With no job attached: the selected job's result line (its summary, or its error).
+fn draw_result(f: &mut Frame, app: &App, area: Rect) {
+    let th = &app.theme;
+    let lines = match app.selected_job() {
+        Some(j) => vec![
+            Line::from(vec![
+                Span::styled(format!("{} ", j.id), th.style(Role::Dim)),
+                Span::styled(j.state.as_str().to_string(), th.style(state_role(j.state))),
+                Span::styled(
+                    j.step
+                        .as_ref()
+                        .map(|s| format!("  (step {s})"))
+                        .unwrap_or_default(),
+                    th.style(Role::Dim),
+                ),
+            ]),
+            Line::styled(
+                j.result
+                    .clone()
+                    .unwrap_or_else(|| match j.state.is_final() {
+                        true => "no result line recorded".into(),
+                        false => "no result yet: it is still going".into(),
+                    }),
+                th.style(Role::Text),
+            ),
+        ],
+        None => Vec::new(),
+    };
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block(app, " Result (a: attach to follow the log) ")),
+        area,
+    );
 }

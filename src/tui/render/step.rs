@@ -54,6 +54,21 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         Span::styled(format!("[{}] ", s.kind.id()), th.style(Role::Dim)),
         Span::styled(state, th.style(role)),
     ]));
+    if let Some(j) = app
+        .jobs
+        .iter()
+        .filter(|j| j.step.as_deref() == Some(s.id.as_str()))
+        .max_by_key(|j| j.started)
+    {
+        let what = j
+            .result
+            .clone()
+            .unwrap_or_else(|| j.state.as_str().to_string());
+        lines.push(Line::from(vec![
+            Span::styled(format!("last job {}: ", j.id), th.style(Role::Dim)),
+            Span::styled(what, th.style(super::jobs::state_role(j.state))),
+        ]));
+    }
     lines.push(Line::raw(""));
     for l in s.instructions.lines() {
         lines.push(Line::styled(l.to_string(), th.style(Role::Text)));
