@@ -359,3 +359,24 @@ fn launching_a_step_that_is_already_done_asks_first() {
         "y opens the launch form"
     );
 }
+
+#[test]
+fn long_job_ids_show_as_their_unique_tail() {
+    use tinct::tui::render::jobs::short_id;
+    let mut jobs = fixture::jobs();
+    for (j, id) in jobs.iter_mut().zip([
+        "20261206-192101-train-5408",
+        "20261206-192101-train-5409",
+        "20261206-180000-sync-5408a",
+    ]) {
+        j.id = id.into();
+    }
+    // "5408" is also inside another id, so one more part is kept.
+    assert_eq!(short_id("20261206-192101-train-5408", &jobs), "train-5408");
+    assert_eq!(short_id("20261206-192101-train-5409", &jobs), "5409");
+    assert_eq!(
+        short_id("0007-train", &jobs),
+        "0007-train",
+        "short ids stay whole"
+    );
+}

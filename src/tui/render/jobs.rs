@@ -42,7 +42,10 @@ fn job_line<'a>(app: &App, j: &JobView, width: u16, selected: bool) -> Line<'a> 
         id_style = id_style.patch(th.style(Role::Selected));
     }
     Line::from(vec![
-        Span::styled(format!("{:<14}", truncate(&j.id, 13)), id_style),
+        Span::styled(
+            format!("{:<14}", truncate(&short_id(&j.id, &app.jobs), 13)),
+            id_style,
+        ),
         Span::styled(
             format!("{:<10}", truncate(&j.stage, 9)),
             th.style(Role::Text),
@@ -62,6 +65,27 @@ fn job_line<'a>(app: &App, j: &JobView, width: u16, selected: bool) -> Line<'a> 
         Span::styled(format!(" {:>8}", elapsed(app, j)), th.style(Role::Dim)),
         Span::styled(format!(" {eta}"), th.style(Role::Dim)),
     ])
+}
+
+/// The job id as the list shows it: whole when it fits, else its shortest tail (at a `-`) that
+/// no other listed job's id contains: `20261206-192101-train-5408` shows as `5408`, which
+/// `tinct cancel`/`attach` accept as they are.
+pub fn short_id(id: &str, jobs: &[JobView]) -> String {
+    if id.chars().count() <= 13 {
+        return id.to_string();
+    }
+    let cuts = id.match_indices('-').map(|(i, _)| i + 1).rev();
+    for at in cuts {
+        let tail = &id[at..];
+        let shared = jobs
+            .iter()
+            .filter(|j| j.id != id && j.id.contains(tail))
+            .count();
+        if shared == 0 && !tail.is_empty() {
+            return tail.to_string();
+        }
+    }
+    id.to_string()
 }
 
 /// A farm job's bar: one cell per chunk (or per group of chunks on a narrow terminal), full

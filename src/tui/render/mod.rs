@@ -18,7 +18,7 @@
 
 mod checklist;
 mod help;
-mod jobs;
+pub mod jobs;
 mod journal;
 mod launch;
 mod monitor;
