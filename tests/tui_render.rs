@@ -82,3 +82,44 @@ fn keys_table() {
 fn themes_table() {
     insta::assert_snapshot!(tinct::tui::theme::table());
 }
+
+#[test]
+fn a_long_step_title_gives_way_to_its_kind_and_a_failed_qc_keeps_its_mark() {
+    use tinct::tui::data::StepStatus;
+    let mut app = fixture::app(false);
+    let mut stages = app.stages.clone();
+    for st in &mut stages {
+        for s in &mut st.steps {
+            if s.id == "colorspaces" {
+                s.title =
+                    "Decide how the source scan and the reference transfer are encoded".into();
+            }
+            if s.id == "sync" {
+                s.status = StepStatus::Done;
+            }
+            if s.id == "verify-sync" {
+                s.status = StepStatus::Failed("shot 3 is one frame late".into());
+            }
+        }
+    }
+    app.stages = stages;
+    for (w, h) in [(120, 40), (80, 24), (60, 20)] {
+        let screen = draw(&app, w, h);
+        let row = screen
+            .lines()
+            .find(|l| l.contains("Decide how"))
+            .unwrap_or_else(|| panic!("no colourspace row at {w}x{h}:\n{screen}"));
+        assert!(
+            row.contains("…") && row.contains("[decision]"),
+            "{w}x{h}: {row}"
+        );
+        let qc = screen
+            .lines()
+            .find(|l| l.contains("Verify the sync"))
+            .unwrap();
+        assert!(
+            qc.contains("✘"),
+            "the failed QC step (also the current one) shows ✘: {qc}"
+        );
+    }
+}

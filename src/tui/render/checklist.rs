@@ -10,6 +10,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
 
 pub fn draw_view(f: &mut Frame, app: &App, area: Rect) {
     let live_jobs = app
@@ -58,11 +59,12 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             Span::styled(format!("{sd}/{}", stage.steps.len()), th.style(Role::Dim)),
         ]));
         for s in &stage.steps {
+            // A failed QC keeps its own mark even when it is the current step.
             let (glyph, role) = match &s.status {
                 StepStatus::Done => (g.done, Role::StepDone),
+                StepStatus::Failed(_) => (g.failed, Role::JobFailed),
                 _ if Some(i) == current => (g.current, Role::StepActive),
                 StepStatus::Ready => (g.ready, Role::StepReady),
-                StepStatus::Failed(_) => (g.failed, Role::JobFailed),
                 StepStatus::Blocked(_) => (g.blocked, Role::StepBlocked),
             };
             let mut style = th.style(role);
@@ -70,10 +72,13 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                 style = style.patch(th.style(Role::Selected));
                 selected_line = lines.len();
             }
+            // The title gives way on a narrow pane, never the kind tag.
+            let tag = format!("[{}]", s.kind.id());
+            let room = (area.width as usize).saturating_sub(2 + glyph.width() + 1 + tag.width());
             lines.push(Line::from(vec![
                 Span::styled(glyph, th.style(role)),
-                Span::styled(format!("{} ", s.title), style),
-                Span::styled(format!("[{}]", s.kind.id()), th.style(Role::Dim)),
+                Span::styled(format!("{} ", super::jobs::truncate(&s.title, room)), style),
+                Span::styled(tag, th.style(Role::Dim)),
             ]));
             i += 1;
         }

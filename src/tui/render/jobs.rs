@@ -149,7 +149,7 @@ fn chunk_bar(chunks: &[ChunkCell], progress: Option<f64>, width: usize, ascii: b
     s
 }
 
-fn truncate(s: &str, n: usize) -> String {
+pub fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
     } else {
