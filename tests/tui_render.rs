@@ -123,3 +123,27 @@ fn a_long_step_title_gives_way_to_its_kind_and_a_failed_qc_keeps_its_mark() {
         );
     }
 }
+
+#[test]
+fn sop_text_is_reflowed_once_and_the_step_detail_scrolls() {
+    use tinct::tui::render::step::reflow;
+    let text = "Play the reference at speed, then step\nthrough it around a few cuts. Look at:\n- frame cadence: a 29.97 transfer\n  repeats a field;\n- framing: letterbox bars.\n\nGood: one frame per film frame.";
+    assert_eq!(
+        reflow(text),
+        vec![
+            "Play the reference at speed, then step through it around a few cuts. Look at:",
+            "- frame cadence: a 29.97 transfer repeats a field;",
+            "- framing: letterbox bars.",
+            "",
+            "Good: one frame per film frame.",
+        ]
+    );
+    let mut app = fixture::app(false);
+    let before = draw(&app, 80, 24);
+    app.handle(key('J'));
+    let after = draw(&app, 80, 24);
+    assert_ne!(before, after, "J scrolls the step detail");
+    assert!(after.contains("from line 4"), "{after}");
+    app.handle(key('j'));
+    assert_eq!(app.detail_scroll, 0, "another step starts at its top");
+}

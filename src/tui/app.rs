@@ -142,6 +142,8 @@ pub struct App {
     pub launch_memory: BTreeMap<String, Vec<(String, String)>>,
     /// First line of the help overlay on screen (the render clamps it to the last page).
     pub help_scroll: usize,
+    /// First line of the step detail on screen; back to 0 when another step is selected.
+    pub detail_scroll: u16,
 }
 
 /// What a confirmed question does.
@@ -190,6 +192,7 @@ impl App {
             confirm: None,
             launch_memory: BTreeMap::new(),
             help_scroll: 0,
+            detail_scroll: 0,
         }
     }
 
@@ -496,6 +499,7 @@ impl App {
                 let n = self.steps().count();
                 self.cursor = step(self.cursor, n, delta, to);
                 self.moved = true;
+                self.detail_scroll = 0;
             }
             View::Jobs | View::Monitor => {
                 self.job_cursor = step(self.job_cursor, self.jobs.len(), delta, to)
@@ -616,6 +620,8 @@ impl App {
                 ),
                 None => self.say(true, "no job selected"),
             },
+            Action::DetailDown => self.detail_scroll = self.detail_scroll.saturating_add(3),
+            Action::DetailUp => self.detail_scroll = self.detail_scroll.saturating_sub(3),
             Action::LogScale => self.monitor.log_scale = !self.monitor.log_scale,
             Action::SmoothMore => {
                 self.monitor.smoothing =

@@ -43,6 +43,8 @@ actions! {
     ViewJournal = "view-journal": "experiments journal",
     Note = "note": "write a note in the journal",
     UndoStep = "undo-step": "reopen the selected checked step",
+    DetailDown = "detail-down": "step detail: scroll down",
+    DetailUp = "detail-up": "step detail: scroll up",
     AttachJob = "attach-job": "follow the selected job (log and metrics)",
     CancelJob = "cancel-job": "cancel the selected job",
     ResumeJob = "resume-job": "resume the selected job from its checkpoint",

@@ -25,7 +25,7 @@ mod monitor;
 mod note;
 pub mod picture;
 mod status;
-mod step;
+pub mod step;
 mod telemetry;
 pub mod wrap;
 

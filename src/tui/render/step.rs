@@ -70,13 +70,52 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         ]));
     }
     lines.push(Line::raw(""));
-    for l in s.instructions.lines() {
-        lines.push(Line::styled(l.to_string(), th.style(Role::Text)));
+    for l in reflow(&s.instructions) {
+        lines.push(Line::styled(l, th.style(Role::Text)));
     }
+    let scroll = app.detail_scroll.min(lines.len().saturating_sub(1) as u16);
+    let title = if scroll > 0 {
+        format!(" {} (from line {}, K: back up) ", s.id, scroll + 1)
+    } else {
+        format!(" {} ", s.id)
+    };
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .block(block(app, format!(" {} ", s.id))),
+            .scroll((scroll, 0))
+            .block(block(app, title)),
         area,
     );
+}
+
+/// SOP text as paragraphs and list items, so the pane wraps it once at its own width: the
+/// TOML's hard line breaks inside a paragraph (or a list item's indented continuation) are
+/// joined; blank lines and `- `/`* `/`1. ` items start anew.
+pub fn reflow(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut para = String::new();
+    for line in text.lines() {
+        let t = line.trim();
+        let item = t.starts_with("- ")
+            || t.starts_with("* ")
+            || t.split_once(". ")
+                .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        if t.is_empty() || item || para.is_empty() {
+            if !para.is_empty() {
+                out.push(std::mem::take(&mut para));
+            }
+            if t.is_empty() {
+                out.push(String::new());
+                continue;
+            }
+            para = line.trim_end().to_string();
+        } else {
+            para.push(' ');
+            para.push_str(t);
+        }
+    }
+    if !para.is_empty() {
+        out.push(para);
+    }
+    out
 }
