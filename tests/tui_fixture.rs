@@ -212,6 +212,14 @@ pub fn telemetry_samples() -> Vec<Sample> {
         .map(|i| Sample {
             t: NOW - (60 - i) * 1000,
             cpu_pct: Some(20.0 + (i % 10) as f32 * 5.0),
+            cores_pct: vec![95.0, 12.0, 40.0, 3.0, 77.0, 20.0, 100.0, 0.0],
+            jobs: Some(tinct::telemetry::JobsUsage {
+                processes: 2,
+                cpu_pct: 187.0,
+                rss: 3 << 30,
+                read_bps: 41.5e6,
+                write_bps: 88.2e6,
+            }),
             mem_used: Some((8 + i % 4) << 30),
             mem_total: Some(32 << 30),
             swap_used: Some(0),

@@ -1,5 +1,6 @@
-//! Telemetry: CPU and RAM, and per GPU utilisation, memory, temperature and power as
-//! sparklines with the latest value; our jobs' GPU memory. No GPU: the reason, once.
+//! Telemetry: CPU (and each core) and RAM, the running jobs' own CPU, memory and disk
+//! throughput, and per GPU utilisation, memory, temperature and power as sparklines with the
+//! latest value; our jobs' GPU memory. No GPU: the reason, once.
 
 use super::super::app::App;
 use super::super::theme::Role;
@@ -41,6 +42,28 @@ fn spark(
     );
 }
 
+fn rate(bps: f64) -> String {
+    format!("{:.1}MB/s", bps / 1e6)
+}
+
+/// One glyph per core, its height its load: a pinned core shows even when the average is low.
+fn cores_line(cores: &[f32], ascii: bool) -> String {
+    if cores.is_empty() {
+        return "cores n/a".into();
+    }
+    let glyphs: &[char] = if ascii {
+        &['.', ':', '-', '=', '+', '*', '#', '@']
+    } else {
+        &['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█']
+    };
+    let busiest = cores.iter().copied().fold(0.0f32, f32::max);
+    let bars: String = cores
+        .iter()
+        .map(|&c| glyphs[((c.clamp(0.0, 100.0) / 100.0) * 7.0).round() as usize])
+        .collect();
+    format!("cores {bars}  busiest {busiest:.0}%")
+}
+
 fn opt<T: std::fmt::Display>(v: Option<T>, unit: &str) -> String {
     v.map(|v| format!("{v}{unit}"))
         .unwrap_or_else(|| "n/a".into())
@@ -76,6 +99,12 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         );
     }
     if let Some(r) = next() {
+        f.render_widget(
+            Paragraph::new(cores_line(&s.cores_pct, app.ascii)).style(th.style(Role::Cpu)),
+            r,
+        );
+    }
+    if let Some(r) = next() {
         let label = match (s.mem_used, s.mem_total) {
             (Some(u), Some(t)) => format!("RAM {} / {}", gib(u), gib(t)),
             _ => "RAM n/a".into(),
@@ -95,6 +124,20 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             Paragraph::new(format!("{swap} · {disk}")).style(th.style(Role::Dim)),
             r,
         );
+    }
+    if let Some(r) = next() {
+        let jobs = match &s.jobs {
+            Some(j) => format!(
+                "jobs x{} · CPU {:.0}% · RSS {} · disk r {} w {}",
+                j.processes,
+                j.cpu_pct,
+                gib(j.rss),
+                rate(j.read_bps),
+                rate(j.write_bps)
+            ),
+            None => "jobs none running".into(),
+        };
+        f.render_widget(Paragraph::new(jobs).style(th.style(Role::Text)), r);
     }
     next();
     if let Some(note) = &h.gpu_note {

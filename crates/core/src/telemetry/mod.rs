@@ -14,5 +14,5 @@ mod sampler;
 pub use gpu::{GpuProbe, NO_GPU_PREFIX};
 pub use history::{GpuHistory, History};
 pub use ring::Ring;
-pub use sample::{GpuProcess, GpuSample, Sample};
+pub use sample::{GpuProcess, GpuSample, JobsUsage, Sample};
 pub use sampler::{SAMPLE_INTERVAL, Sampler, spawn_sampler};

@@ -10,6 +10,13 @@ pub struct Sample {
     pub t: u64,
     /// All cores together, 0–100.
     pub cpu_pct: Option<f32>,
+    /// Each core, 0–100 (a training that pins one core shows here, not in the average).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cores_pct: Vec<f32>,
+    /// The running jobs' own processes (tinct workers and their children as listed): CPU in
+    /// percent of one core, resident memory, and disk bytes per second read and written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<JobsUsage>,
     pub mem_used: Option<u64>,
     pub mem_total: Option<u64>,
     pub swap_used: Option<u64>,
@@ -18,6 +25,17 @@ pub struct Sample {
     pub disk_free: Option<u64>,
     pub disk_total: Option<u64>,
     pub gpus: Vec<GpuSample>,
+}
+
+/// What the running jobs' processes use, summed over them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobsUsage {
+    pub processes: u32,
+    /// Percent of one core (200 = two cores busy).
+    pub cpu_pct: f32,
+    pub rss: u64,
+    pub read_bps: f64,
+    pub write_bps: f64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
