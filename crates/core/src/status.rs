@@ -2,7 +2,8 @@
 //! disk, SOP progress and the latest runs. (Its own module: it reads `project` and `sop`, and
 //! `sop` reads `project`, so inside `project` it would close a cycle.)
 
-use crate::project::Project;
+use crate::media::Clip;
+use crate::project::{Project, reference};
 use crate::sop::{Checklist, ChecklistReport};
 use serde::Serialize;
 use std::path::Path;
@@ -52,24 +53,46 @@ impl StatusReport {
     pub fn of(project: &Project) -> anyhow::Result<StatusReport> {
         let c = &project.config;
         let checklist = Checklist::open(project)?;
+        // Each sequence is listed once (a reel folder can hold 150,000 files); the reference's
+        // offset comes from the same listing.
+        let set = |p: &str| !p.trim().is_empty();
+        let source = set(&c.source.pattern).then(|| {
+            crate::media::Sequence::discover(&project.path(&c.source.pattern)).map(Clip::Sequence)
+        });
+        let reference =
+            set(&c.reference.pattern).then(|| reference::open_clip(project, &c.reference));
+        let reference_offset = match &reference {
+            Some(Ok(clip)) => {
+                reference::offset(&c.reference, clip).map_or(c.reference.offset, |o| o.0)
+            }
+            _ => c.reference.offset,
+        };
         Ok(StatusReport {
             project: c.project.name.clone(),
             root: std::path::absolute(&project.root)
                 .unwrap_or_else(|_| project.root.clone())
                 .display()
                 .to_string(),
-            source: sequence_status(project, &c.source.pattern, &c.source.colorspace),
-            reference: reference_status(project),
-            reference_offset: crate::project::reference::open(project, &c.reference)
-                .map(|r| r.offset)
-                .unwrap_or(c.reference.offset),
+            source: clip_status(&c.source.pattern, &c.source.colorspace, source.as_ref()),
+            reference: clip_status(
+                &c.reference.pattern,
+                &c.reference.colorspace,
+                reference.as_ref(),
+            ),
+            reference_offset,
             sop: ChecklistReport::of(&checklist),
             runs: recent_runs(&project.runs_dir(), RECENT_RUNS),
         })
     }
 }
 
-fn sequence_status(project: &Project, pattern: &str, colorspace: &str) -> SequenceStatus {
+/// What a clip holds: frames, range and gaps of a sequence, or a video's frames and how it is
+/// read (probed, not decoded).
+fn clip_status(
+    pattern: &str,
+    colorspace: &str,
+    clip: Option<&anyhow::Result<Clip>>,
+) -> SequenceStatus {
     let mut s = SequenceStatus {
         pattern: pattern.to_string(),
         colorspace: colorspace.to_string(),
@@ -80,40 +103,21 @@ fn sequence_status(project: &Project, pattern: &str, colorspace: &str) -> Sequen
         error: None,
         video: None,
     };
-    if pattern.trim().is_empty() {
-        s.error = Some("no pattern set in tinct.toml".into());
-        return s;
-    }
-    match crate::media::Sequence::discover(&project.path(pattern)) {
-        Ok(seq) => {
+    match clip {
+        None => s.error = Some("no pattern set in tinct.toml".into()),
+        Some(Ok(Clip::Sequence(seq))) => {
             s.frames = seq.frames.len();
-            s.first = seq.frames.first().copied();
-            s.last = seq.frames.last().copied();
+            s.first = seq.first();
+            s.last = seq.last();
             s.gaps = seq.gaps();
         }
-        Err(e) => s.error = Some(format!("{e:#}")),
-    }
-    s
-}
-
-/// The reference: a sequence as above, or a video file (probed, not decoded).
-fn reference_status(project: &Project) -> SequenceStatus {
-    let r = &project.config.reference;
-    if !crate::media::video::is_video(Path::new(&r.pattern)) {
-        return sequence_status(project, &r.pattern, &r.colorspace);
-    }
-    let mut s = sequence_status(project, "", &r.colorspace);
-    s.pattern = r.pattern.clone();
-    s.error = None;
-    match crate::project::reference::open(project, r).map(|r| r.clip) {
-        Ok(crate::media::Clip::Video(v)) => {
+        Some(Ok(Clip::Video(v))) => {
             s.frames = v.frame_count as usize;
             s.first = Some(v.first_frame);
             s.last = Some(v.first_frame + v.frame_count as i64 - 1);
             s.video = Some(v.describe());
         }
-        Ok(_) => {}
-        Err(e) => s.error = Some(format!("{e:#}")),
+        Some(Err(e)) => s.error = Some(format!("{e:#}")),
     }
     s
 }

@@ -24,11 +24,19 @@ impl Clip {
         }
     }
 
-    /// Frame numbers, ascending.
-    pub fn frames(&self) -> Vec<i64> {
+    /// Frame numbers from `lo` to `hi` (inclusive) that the clip has, ascending; a video's are
+    /// computed, not listed (a reel has 150,000).
+    pub fn frames_within(&self, lo: i64, hi: i64) -> Vec<i64> {
         match self {
-            Clip::Sequence(s) => s.frames.clone(),
-            Clip::Video(v) => v.frames(),
+            Clip::Sequence(s) => {
+                let from = s.frames.partition_point(|&f| f < lo);
+                let to = s.frames.partition_point(|&f| f <= hi);
+                s.frames[from..to.max(from)].to_vec()
+            }
+            Clip::Video(v) => {
+                let last = v.first_frame + v.frame_count as i64 - 1;
+                (lo.max(v.first_frame)..=hi.min(last)).collect()
+            }
         }
     }
 

@@ -89,18 +89,24 @@ pub fn read_media(path: &Path) -> error::Result<Decoded> {
 /// colourspace the file implies (e.g. a DPX scan known to be Cineon log).
 pub fn read_linear(path: &Path, assume: Option<Colorspace>) -> anyhow::Result<Image> {
     let mut d = read(path)?;
-    let from = assume.unwrap_or(d.colorspace);
-    if from != Colorspace::LinearRec709 {
-        if d.image.channels >= 3 {
-            crate::color::convert_image(&mut d.image, from, Colorspace::LinearRec709);
-        } else {
-            // Luma: a neutral grey stays neutral, so decode it as R=G=B and keep one value.
-            for v in &mut d.image.data {
-                *v = crate::color::to_linear(from, [*v; 3])[1];
-            }
+    linearize(&mut d.image, assume.unwrap_or(d.colorspace));
+    Ok(d.image)
+}
+
+/// Convert samples encoded in `from` to scene-linear Rec.709, in place (what every reader's
+/// `read_linear` does after decoding).
+pub fn linearize(image: &mut Image, from: Colorspace) {
+    if from == Colorspace::LinearRec709 {
+        return;
+    }
+    if image.channels >= 3 {
+        crate::color::convert_image(image, from, Colorspace::LinearRec709);
+    } else {
+        // Luma: a neutral grey stays neutral, so decode it as R=G=B and keep one value.
+        for v in &mut image.data {
+            *v = crate::color::to_linear(from, [*v; 3])[1];
         }
     }
-    Ok(d.image)
 }
 
 /// How to write a file; the format comes from the extension (.exr .dpx .tif/.tiff .png).

@@ -20,22 +20,31 @@ pub struct Reference {
 
 /// Open the configured reference. Errors name the key.
 pub fn open(project: &Project, cfg: &ReferenceSection) -> anyhow::Result<Reference> {
-    let opts = cfg.video_options()?;
-    let clip = Clip::open(&project.path(&cfg.pattern), &opts)
-        .with_context(|| format!("reference.pattern '{}'", cfg.pattern))?;
-    let (offset, anchor) = match cfg.anchor.trim() {
-        "" => (cfg.offset, None),
-        a => (
-            anchor_offset(&clip, a)
-                .with_context(|| format!("config key reference.anchor '{a}'"))?,
-            Some(a.to_string()),
-        ),
-    };
+    let clip =
+        open_clip(project, cfg).with_context(|| format!("reference.pattern '{}'", cfg.pattern))?;
+    let (offset, anchor) = offset(cfg, &clip)?;
     Ok(Reference {
         clip,
         offset,
         anchor,
     })
+}
+
+/// The reference's frames (a sequence, or a video read as `[reference]` says).
+pub fn open_clip(project: &Project, cfg: &ReferenceSection) -> anyhow::Result<Clip> {
+    Clip::open(&project.path(&cfg.pattern), &cfg.video_options()?)
+}
+
+/// The offset that pairs `clip` with the source: `reference.anchor` when set (returned as
+/// written), else `reference.offset`.
+pub fn offset(cfg: &ReferenceSection, clip: &Clip) -> anyhow::Result<(i64, Option<String>)> {
+    match cfg.anchor.trim() {
+        "" => Ok((cfg.offset, None)),
+        a => Ok((
+            anchor_offset(clip, a).with_context(|| format!("config key reference.anchor '{a}'"))?,
+            Some(a.to_string()),
+        )),
+    }
 }
 
 /// What the right side of an anchor names.

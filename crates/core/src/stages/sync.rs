@@ -50,21 +50,14 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         "sync needs at least two source frames (found {})",
         src_frames.len()
     );
-    let candidates = candidate_offsets(
-        reference.offset,
-        src_seq.frames[0],
-        ref_first,
-        cfg.sync.max_offset,
-    );
+    let src_first = src_seq.frames[0];
+    let src_clip = media::Clip::Sequence(src_seq);
+    let candidates = candidate_offsets(reference.offset, src_first, ref_first, cfg.sync.max_offset);
     let (lo, hi) = (
         src_frames[0] + candidates[0],
         src_frames[src_frames.len() - 1] + candidates[candidates.len() - 1],
     );
-    let ref_frames: Vec<i64> = ref_clip
-        .frames()
-        .into_iter()
-        .filter(|f| (lo - 1..=hi).contains(f))
-        .collect();
+    let ref_frames = ref_clip.frames_within(lo - 1, hi);
     ctx.log(format!(
         "sync: {} source frames, {} reference frames, {} candidate offsets",
         src_frames.len(),
@@ -72,12 +65,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         candidates.len()
     ));
 
-    let src_sig = signatures(
-        ctx,
-        &media::Clip::Sequence(src_seq.clone()),
-        &src_frames,
-        "source",
-    )?;
+    let src_sig = signatures(ctx, &src_clip, &src_frames, "source")?;
     let ref_sig = signatures(ctx, ref_clip, &ref_frames, "reference")?;
     if let Some(n) = ref_clip.decoded_frames() {
         ctx.log(format!("reference: decoded {n} video frames"));
@@ -92,7 +80,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         format!(
             "no offset within {} of {:?} leaves {} or more frame changes shared by both sequences",
             cfg.sync.max_offset,
-            candidate_centres(reference.offset, src_seq.frames[0], ref_first),
+            candidate_centres(reference.offset, src_first, ref_first),
             cfg.sync.min_overlap
         )
     })?;

@@ -52,17 +52,16 @@ fn range_name(r: Range) -> &'static str {
     }
 }
 
-/// The filter chain for `decode`, ending in 16-bit R'G'B'.
-pub fn filters(decode: &Decode, select: Option<&str>) -> String {
+/// The filter chain for `decode`: inverse telecine if on, `select` (which frames to keep), then
+/// the scaler to 16-bit R'G'B'.
+pub fn filters(decode: &Decode, select: &str) -> String {
     let mut chain = Vec::new();
     if decode.pulldown {
         // Match the fields back into film frames, then drop the duplicate of each cycle of five.
         chain.push("fieldmatch".to_string());
         chain.push("decimate".to_string());
     }
-    if let Some(expr) = select {
-        chain.push(format!("select='{expr}'"));
-    }
+    chain.push(format!("select='{select}'"));
     chain.push(format!(
         "scale=in_color_matrix={}:in_range={}:flags={SWS_FLAGS}",
         matrix_name(decode.matrix),
@@ -143,7 +142,7 @@ pub fn decode_run(
         .map(String::from),
     );
     args.push(indices.len().to_string());
-    args.extend(["-vf".into(), filters(decode, Some(&select))]);
+    args.extend(["-vf".into(), filters(decode, &select)]);
     args.extend(["-f", "rawvideo", "-"].map(String::from));
 
     let mut child = Tool::Ffmpeg
@@ -184,13 +183,9 @@ pub fn decode_run(
     drop(stdout);
     let status = child.wait();
     let stderr = errors.join().unwrap_or_default();
-    result.map_err(|e| {
-        let said = last_line(&stderr);
-        if stderr.is_empty() {
-            e
-        } else {
-            e.context(format!("ffmpeg: {said}"))
-        }
+    result.map_err(|e| match stderr.is_empty() {
+        true => e,
+        false => e.context(format!("ffmpeg: {}", last_line(&stderr))),
     })?;
     match status {
         Ok(s) if s.success() => Ok(()),
@@ -220,7 +215,7 @@ mod tests {
             range: Range::Limited,
             pulldown: false,
         };
-        let f = filters(&d, None);
+        let f = filters(&d, "gte(t,0)");
         assert!(
             f.contains("in_color_matrix=bt709") && f.contains("in_range=tv"),
             "{f}"
@@ -230,6 +225,6 @@ mod tests {
             pulldown: true,
             ..d
         };
-        assert!(filters(&p, Some("between(n,1,2)")).starts_with("fieldmatch,decimate,select="));
+        assert!(filters(&p, "between(n,1,2)").starts_with("fieldmatch,decimate,select="));
     }
 }

@@ -275,18 +275,19 @@ impl Video {
         };
         let mut deliver = |i: u64, mut img: crate::media::Image| {
             self.decoded.fetch_add(1, Ordering::Relaxed);
-            if from != Colorspace::LinearRec709 {
-                crate::color::convert_image(&mut img, from, Colorspace::LinearRec709);
-            }
+            crate::media::linearize(&mut img, from);
             let n = self.first_frame + i as i64;
             each(n, img).map_err(|e| e.context(format!("{} frame {n}", self.path().display())))
         };
         if self.decode.pulldown {
             return decode::decode_run(&stream, &self.decode, &indices, &mut deliver);
         }
-        for (first, count) in decode::runs(&indices) {
-            let run: Vec<u64> = (first..first + count as u64).collect();
-            decode::decode_run(&stream, &self.decode, &run, &mut deliver)?;
+        // `indices` is sorted and deduplicated, so each run is a slice of it.
+        let mut rest = indices.as_slice();
+        for (_, count) in decode::runs(&indices) {
+            let (run, tail) = rest.split_at(count);
+            decode::decode_run(&stream, &self.decode, run, &mut deliver)?;
+            rest = tail;
         }
         Ok(())
     }
