@@ -3,7 +3,6 @@
 //! scene-linear EXR pairs plus `manifest.json` (the hand-off contract in DESIGN.md).
 
 use super::{Ctx, Outcome};
-use crate::color::Colorspace;
 use crate::fsx;
 use crate::media::{self, Sequence, WriteOptions};
 use crate::project::layout;
@@ -179,16 +178,7 @@ pub fn pipeline_name(role: &str, frame: i64) -> String {
     format!("{role}.{frame:04}.exr")
 }
 
-/// `auto` / empty = trust the file; anything else must name a colourspace.
-pub fn assumed_colorspace(key: &str, value: &str) -> anyhow::Result<Option<Colorspace>> {
-    match value.trim() {
-        "" | "auto" => Ok(None),
-        v => Ok(Some(
-            v.parse::<Colorspace>()
-                .with_context(|| format!("config key {key}"))?,
-        )),
-    }
-}
+pub use crate::project::config::assumed_colorspace;
 
 /// Linear float EXR, the format of every pipeline image.
 pub fn pipeline_exr() -> WriteOptions {

@@ -18,6 +18,8 @@ pub use jobs::JobsConfig;
 pub use media::MediaConfig;
 pub use ml::{InferConfig, LumaMode, PrepConfig, TrainConfig};
 
+use crate::color::Colorspace;
+use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -91,13 +93,7 @@ impl ReferenceSection {
             range: self.range,
             pulldown: self.pulldown,
             first_frame: self.first_frame,
-            colorspace: match self.colorspace.trim() {
-                "" | "auto" => None,
-                v => Some(
-                    v.parse()
-                        .map_err(|e| anyhow::anyhow!("config key reference.colorspace: {e}"))?,
-                ),
-            },
+            colorspace: assumed_colorspace("reference.colorspace", &self.colorspace)?,
         })
     }
 }
@@ -123,5 +119,16 @@ impl Default for ReferenceSection {
             first_frame: 1,
             anchor: String::new(),
         }
+    }
+}
+
+/// `auto` / empty = trust the file; anything else must name a colourspace.
+pub fn assumed_colorspace(key: &str, value: &str) -> anyhow::Result<Option<Colorspace>> {
+    match value.trim() {
+        "" | "auto" => Ok(None),
+        v => Ok(Some(
+            v.parse::<Colorspace>()
+                .with_context(|| format!("config key {key}"))?,
+        )),
     }
 }
