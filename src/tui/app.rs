@@ -376,27 +376,25 @@ impl App {
             Some(Overlay::Note(d)) => self.note_key(d, k),
             Some(Overlay::Launch(f)) => self.form_key(f, k),
             Some(Overlay::Help) => {
-                // j/k, arrows, pages and g/G scroll (the key list outgrows a small terminal);
-                // any other key closes help; Quit still quits.
+                // The key map's moves scroll it (the key list outgrows a small terminal); any
+                // other key closes help; Quit still quits.
                 let page = (self.size.1 as usize).saturating_sub(4).max(1);
-                let to = match k.code {
-                    KeyCode::Down | KeyCode::Char('j') => Some(self.help_scroll.saturating_add(1)),
-                    KeyCode::Up | KeyCode::Char('k') => Some(self.help_scroll.saturating_sub(1)),
-                    KeyCode::PageDown | KeyCode::Char(' ') => {
-                        Some(self.help_scroll.saturating_add(page))
+                let to = match self.keymap.action(&k) {
+                    Some(Action::Down) => Some(self.help_scroll.saturating_add(1)),
+                    Some(Action::Up) => Some(self.help_scroll.saturating_sub(1)),
+                    Some(Action::PageDown) => Some(self.help_scroll.saturating_add(page)),
+                    Some(Action::PageUp) => Some(self.help_scroll.saturating_sub(page)),
+                    Some(Action::Top) => Some(0),
+                    Some(Action::Bottom) => Some(usize::MAX),
+                    Some(Action::Quit) => {
+                        self.quit = true;
+                        None
                     }
-                    KeyCode::PageUp => Some(self.help_scroll.saturating_sub(page)),
-                    KeyCode::Home | KeyCode::Char('g') => Some(0),
-                    KeyCode::End | KeyCode::Char('G') => Some(usize::MAX),
                     _ => None,
                 };
-                match to {
-                    Some(line) => {
-                        self.help_scroll = line.min(Action::ALL.len());
-                        self.overlay = Some(Overlay::Help);
-                    }
-                    None if self.keymap.action(&k) == Some(Action::Quit) => self.quit = true,
-                    None => {}
+                if let Some(line) = to {
+                    self.help_scroll = line.min(Action::ALL.len());
+                    self.overlay = Some(Overlay::Help);
                 }
                 Vec::new()
             }
