@@ -61,7 +61,8 @@ class ChromaNet(nn.Module):
         def conv(i, o, s=1):
             return nn.Conv2d(i, o, 3, stride=s, padding=1)
 
-        self.e0 = conv(5, h)
+        # Y'CbCr, the frame positions u, v (src/ml/net.rs `positions`), the prior's Cb/Cr.
+        self.e0 = conv(7, h)
         self.e1a, self.e1b = conv(h, c, 2), conv(c, c)
         self.e2a, self.e2b = conv(c, 2 * c, 2), conv(2 * c, 2 * c)
         self.e3a, self.e3b = conv(2 * c, 4 * c, 2), conv(4 * c, 4 * c)
@@ -81,6 +82,11 @@ class ChromaNet(nn.Module):
 
     def forward(self, x):
         up = lambda t, like: F.interpolate(t, size=like.shape[2:], mode="bilinear", align_corners=False)
+        n, _, hh, ww = x.shape
+        ax = lambda k: (torch.arange(k, device=x.device, dtype=x.dtype) + 0.5) * (2.0 / k) - 1.0
+        u = ax(ww).view(1, 1, 1, ww).expand(n, 1, hh, ww)
+        v = ax(hh).view(1, 1, hh, 1).expand(n, 1, hh, ww)
+        x = torch.cat([x[:, 0:3], u, v], 1)
         base = self.prior(x)
         e0 = F.relu(self.e0(torch.cat([x, base], 1)))
         e1 = F.relu(self.e1b(F.relu(self.e1a(e0))))

@@ -73,6 +73,20 @@ pub fn run(opts: &BenchOpts) -> anyhow::Result<()> {
         ours.infer_fps / peer.infer_fps
     );
 
+    if cuda {
+        // The GPU goal (≥ 24 fps at 2K) and 4K, in full and half precision, whole frames
+        // through the tiler as the render runs them.
+        for (w, h, label) in [(2048, 1080, "2K"), (4096, 3112, "4K")] {
+            for half in [false, true] {
+                let fps = infer_fps_at(size, device, w, h, frames.min(10), half)?;
+                println!(
+                    "  inference {label} {w}x{h} {}: {fps:.2} frames/s (tinct; GPU goal ≥ 24 at 2K)",
+                    if half { "fp16" } else { "fp32" }
+                );
+            }
+        }
+    }
+
     let peak = peak_memory_4k(size)?;
     println!(
         "  4K inference peak memory (CPU, {} model, VmHWM of a child): {:.2} GiB (target < 3 GiB)",
@@ -172,6 +186,32 @@ fn speed(
     })
 }
 
+/// Frames/s of whole-frame inference at `w`×`h` (after one warm-up frame).
+fn infer_fps_at(
+    size: ModelSize,
+    device: Device,
+    w: usize,
+    h: usize,
+    frames: usize,
+    half: bool,
+) -> anyhow::Result<f64> {
+    let vs = nn::VarStore::new(device);
+    let net = ChromaNet::new(&vs.root(), size);
+    let img = random_image(w, h);
+    let opts = TileOptions {
+        half,
+        ..TileOptions::default()
+    };
+    let _ = tiles::colorize(&net, &img, device, &opts);
+    sync(device);
+    let t = Instant::now();
+    for _ in 0..frames.max(1) {
+        let _ = tiles::colorize(&net, &img, device, &opts);
+    }
+    sync(device);
+    Ok(frames.max(1) as f64 / t.elapsed().as_secs_f64())
+}
+
 fn random_image(w: usize, h: usize) -> Image {
     // A cheap deterministic pattern (values in 0..1) instead of an RNG dependency.
     Image::from_fn_rgb(w, h, |x, y| {
@@ -181,10 +221,7 @@ fn random_image(w: usize, h: usize) -> Image {
 }
 
 fn peer_script() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../benches/ml_peer.py"
-    ))
+    tinct_core::bench::peer_script("ml_peer.py")
 }
 
 fn python_peer(
@@ -361,15 +398,16 @@ fn quality_on_vtest(vtest: &Path, kind: Degrade) -> anyhow::Result<Quality> {
     config.curate.validation = held.clone();
     let t = &mut config.train;
     t.model = tinct_core::project::config::ModelSize::Small;
-    t.steps = std::env::var("TINCT_BENCH_ML_STEPS")
+    let steps = std::env::var("TINCT_BENCH_ML_STEPS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(400);
+    t.steps = tinct_core::project::config::Steps::Count(steps);
     t.crop_size = 128;
     t.batch_size = 8;
     t.lr = 2e-3;
-    t.checkpoint_interval = t.steps;
-    t.contact_sheet_interval = t.steps;
+    t.checkpoint_interval = steps;
+    t.contact_sheet_interval = steps;
     let project = Project {
         root: dir.path().to_path_buf(),
         config: config.clone(),

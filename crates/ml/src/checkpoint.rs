@@ -108,6 +108,14 @@ impl Loaded {
         Ok(s[2])
     }
 
+    /// Whether the stored network reads position channels (its first layer's input count;
+    /// checkpoints from before `train.coords` do not).
+    pub fn coords(&self) -> bool {
+        self.tensors
+            .get("net.e0.weight")
+            .is_some_and(|t| ChromaNet::reads_coords(&t.size()))
+    }
+
     /// Copy the network weights into `vs` (built with the same size).
     pub fn load_net(&self, vs: &mut nn::VarStore) -> anyhow::Result<()> {
         tch::no_grad(|| -> anyhow::Result<()> {
@@ -125,7 +133,8 @@ impl Loaded {
     /// Build a network on `device` with these weights, ready for inference.
     pub fn network(&self, device: Device) -> anyhow::Result<(nn::VarStore, ChromaNet)> {
         let mut vs = nn::VarStore::new(device);
-        let net = ChromaNet::with_prior_nodes(&vs.root(), self.size, self.prior_nodes()?);
+        let net =
+            ChromaNet::with_prior_nodes(&vs.root(), self.size, self.prior_nodes()?, self.coords());
         self.load_net(&mut vs)?;
         vs.freeze();
         Ok((vs, net))

@@ -13,7 +13,8 @@ use tch::{Device, Kind, Tensor};
 
 pub use tinct_core::stages::prep::{MANIFEST, PrepManifest, PrepPair};
 
-/// One pair in memory as working-space tensors `[3, H, W]`, at several scales.
+/// One pair in memory at several scales: the input as working-space Y'CbCr plus its frame
+/// positions `[5, H, W]` (see `net::positions`), the target as Y'CbCr `[3, H, W]`.
 pub struct PairPyramid {
     pub frame: i64,
     /// (input, target) per level; level 0 is full resolution.
@@ -39,6 +40,7 @@ pub fn pyramid(
     device: Device,
     levels: usize,
     min_side: i64,
+    place: Option<super::net::Place>,
 ) -> anyhow::Result<PairPyramid> {
     let (mut x, mut y) = (to_ycc(input, device), to_ycc(target, device));
     anyhow::ensure!(
@@ -50,14 +52,31 @@ pub fn pyramid(
             .avg_pool2d([2, 2], [2, 2], [0, 0], false, true, None::<i64>)
             .squeeze_dim(0)
     };
-    let mut out = vec![(x.to_kind(Kind::Half), y.to_kind(Kind::Half))];
+    // Positions are each pixel's place in the source frame, whatever the level's scale.
+    let s0 = x.size();
+    let place0 = place.unwrap_or_else(|| super::net::Place::whole(s0[2], s0[1]));
+    let store = |x: &Tensor, y: &Tensor| {
+        let s = x.size();
+        let at = super::net::positions_in(
+            s[1],
+            s[2],
+            &place0.reduced(s0[2] as f64 / s[2] as f64),
+            x.device(),
+        )
+        .squeeze_dim(0);
+        (
+            Tensor::cat(&[x, &at], 0).to_kind(Kind::Half),
+            y.to_kind(Kind::Half),
+        )
+    };
+    let mut out = vec![store(&x, &y)];
     for _ in 1..levels {
         let s = x.size();
         if s[1] / 2 < min_side || s[2] / 2 < min_side {
             break;
         }
         (x, y) = (half(&x), half(&y));
-        out.push((x.to_kind(Kind::Half), y.to_kind(Kind::Half)));
+        out.push(store(&x, &y));
     }
     Ok(PairPyramid { frame, levels: out })
 }
@@ -79,7 +98,8 @@ pub struct Augment {
     pub level_weights: Vec<f64>,
 }
 
-/// A batch: input `[B, 3, c, c]` and target chroma `[B, 2, c, c]`, float, on `device`.
+/// A batch: input `[B, 5, c, c]` (Y'CbCr and frame positions) and target chroma
+/// `[B, 2, c, c]`, float, on `device`. Flips and rotations move the positions with the pixels.
 pub fn sample_batch(
     pairs: &[PairPyramid],
     rng: &mut StdRng,
@@ -154,7 +174,7 @@ fn pick_level(pair: &PairPyramid, rng: &mut StdRng, crop: i64, weights: &[f64]) 
     usable[usable.len() - 1]
 }
 
-/// Exposure and grade jitter of a `[3, c, c]` working-space crop. Exposure is applied to Y'
+/// Exposure and grade jitter of a `[C, c, c]` working-space crop (channels past Y'CbCr kept). Exposure is applied to Y'
 /// through the sRGB curve's ~2.4 power (a stop is ×2 in linear light ≈ ×2^(1/2.4) in Y').
 fn jitter(x: &Tensor, rng: &mut StdRng, aug: &Augment) -> Tensor {
     let stops = if aug.exposure > 0.0 {
@@ -175,5 +195,6 @@ fn jitter(x: &Tensor, rng: &mut StdRng, aug: &Augment) -> Tensor {
     let y = x.narrow(0, 0, 1) * 2f64.powf(stops / 2.4);
     let cb = x.narrow(0, 1, 1) * sat + off_b;
     let cr = x.narrow(0, 2, 1) * sat + off_r;
-    space::clamp_ycbcr_t(&Tensor::cat(&[y, cb, cr], 0).unsqueeze(0)).squeeze_dim(0)
+    let rest = x.narrow(0, 3, x.size()[0] - 3);
+    space::clamp_ycbcr_t(&Tensor::cat(&[y, cb, cr, rest], 0).unsqueeze(0)).squeeze_dim(0)
 }

@@ -22,6 +22,14 @@
 //! untrained network exactly the global grade; training only adds what a global grade cannot
 //! know. With the identity prior the residual is on the input's own chroma.
 //!
+//! Position channels (`train.coords`): a print fades unevenly across the frame (its edges, a
+//! water stain, a warm spot of the projector), and that pattern is fixed to the frame, not the
+//! picture. A global grade cannot undo it; a convolution cannot know where in the frame its
+//! crop lies. So the network also reads each pixel's frame position (u, v in -1..1) as two more
+//! input channels: the fade field becomes a smooth function it can learn from a few frames.
+//! The positions travel with the pixels (crops, flips and rotations keep them true), and a
+//! tile carries its own part of the frame's grid.
+//!
 //! Inputs must have H and W divisible by [`ChromaNet::MULTIPLE`]; `tiles` pads for that.
 
 use super::prior;
@@ -61,22 +69,38 @@ pub struct ChromaNet {
     head: nn::Conv2D,
     /// Frozen `[1, 2, n, n, n]` Cb/Cr table of the grade prior.
     prior: Tensor,
+    /// Reads the frame position channels (see the module docs).
+    pub coords: bool,
 }
 
 impl ChromaNet {
     /// H and W of the input must be multiples of this (four stride-2 levels).
     pub const MULTIPLE: i64 = 16;
 
-    /// Input channels of the first convolution: Y', Cb, Cr and the prior's Cb, Cr.
-    const INPUTS: i64 = 5;
+    /// Input channels of the first convolution: Y', Cb, Cr and the prior's Cb, Cr, then the
+    /// position channels u, v when the network reads them.
+    fn first_inputs(coords: bool) -> i64 {
+        if coords { 7 } else { 5 }
+    }
 
-    /// A network with the identity prior (training fits and assigns the real one).
+    /// Channels the network reads from its input: Y', Cb, Cr (and u, v with `coords`).
+    pub fn data_channels(&self) -> i64 {
+        if self.coords { 5 } else { 3 }
+    }
+
+    /// Whether a checkpoint's first-layer weights (`[out, in, k, k]`) read position channels.
+    pub fn reads_coords(e0_weight_shape: &[i64]) -> bool {
+        e0_weight_shape.get(1) == Some(&Self::first_inputs(true))
+    }
+
+    /// A network with the identity prior (training fits and assigns the real one), reading
+    /// position channels.
     pub fn new(vs: &nn::Path, size: ModelSize) -> ChromaNet {
-        Self::with_prior_nodes(vs, size, prior::IDENTITY_NODES)
+        Self::with_prior_nodes(vs, size, prior::IDENTITY_NODES, true)
     }
 
     /// A network whose prior table has `nodes` points per axis (loading a checkpoint).
-    pub fn with_prior_nodes(vs: &nn::Path, size: ModelSize, nodes: i64) -> ChromaNet {
+    pub fn with_prior_nodes(vs: &nn::Path, size: ModelSize, nodes: i64, coords: bool) -> ChromaNet {
         let c = size.base_width();
         let h = c / 2;
         let mut table = vs.zeros_no_train(prior::VAR, &[1, 2, nodes, nodes, nodes]);
@@ -87,7 +111,8 @@ impl ChromaNet {
         ChromaNet {
             size,
             prior: table,
-            e0: conv(vs / "e0", Self::INPUTS, h, 3, 1),
+            coords,
+            e0: conv(vs / "e0", Self::first_inputs(coords), h, 3, 1),
             e1a: conv(vs / "e1a", h, c, 3, 2),
             e1b: conv(vs / "e1b", c, c, 3, 1),
             e2a: conv(vs / "e2a", c, 2 * c, 3, 2),
@@ -126,12 +151,23 @@ impl ChromaNet {
         prior::nodes(&self.prior)
     }
 
-    /// `[N, 3, H, W]` Y'CbCr → `[N, 2, H, W]` predicted Cb/Cr.
+    /// `[N, C, H, W]` Y'CbCr (channels 0..3) and frame positions (3..5) → `[N, 2, H, W]`
+    /// predicted Cb/Cr. A 3-channel input is taken to be whole frames: the network adds their
+    /// positions itself. Channels it does not read are ignored.
     pub fn forward(&self, x: &Tensor) -> Tensor {
-        let base = prior::lookup(&self.prior, x);
+        let x = if self.coords && x.size()[1] < 5 {
+            let s = x.size();
+            let grid = positions(s[2], s[3], x.device())
+                .to_kind(x.kind())
+                .expand([s[0], -1, -1, -1], false);
+            Tensor::cat(&[x.narrow(1, 0, 3), grid], 1)
+        } else {
+            x.narrow(1, 0, self.data_channels())
+        };
+        let base = prior::lookup(&self.prior, &x);
         // Each level's intermediate tensors are dropped at the end of its statement, so peak
         // memory is the skip tensors plus one level's work (this matters for 4K tiles).
-        let e0 = self.e0.forward(&Tensor::cat(&[x, &base], 1)).relu();
+        let e0 = self.e0.forward(&Tensor::cat(&[&x, &base], 1)).relu();
         let e1 = self.e1b.forward(&self.e1a.forward(&e0).relu()).relu();
         let e2 = self.e2b.forward(&self.e2a.forward(&e1).relu()).relu();
         let e3 = self.e3b.forward(&self.e3a.forward(&e2).relu()).relu();
@@ -142,6 +178,57 @@ impl ChromaNet {
         let d = self.d0.forward(&Tensor::cat(&[up(&d, &e0), e0], 1)).relu();
         base + self.head.forward(&d)
     }
+}
+
+/// `[1, 2, h, w]` frame positions of a whole `w`×`h` frame: u across, v down, pixel centres
+/// in -1..1.
+pub fn positions(h: i64, w: i64, device: tch::Device) -> Tensor {
+    positions_in(h, w, &Place::whole(w, h), device)
+}
+
+/// Where a picture lies in the source frame: its top-left corner and the frame's size in
+/// source pixels, and how many source pixels one of its pixels spans (a pyramid level, a
+/// reduced-resolution pass).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Place {
+    pub origin: [f64; 2],
+    pub frame: [f64; 2],
+    pub scale: f64,
+}
+
+impl Place {
+    pub fn whole(w: i64, h: i64) -> Place {
+        Place {
+            origin: [0.0, 0.0],
+            frame: [w as f64, h as f64],
+            scale: 1.0,
+        }
+    }
+
+    /// The same picture at 1/`n` resolution.
+    pub fn reduced(self, n: f64) -> Place {
+        Place {
+            scale: self.scale * n,
+            ..self
+        }
+    }
+}
+
+/// `[1, 2, h, w]` frame positions (-1..1 over the whole source frame) of an `h`×`w` picture
+/// lying at `place`.
+pub fn positions_in(h: i64, w: i64, place: &Place, device: tch::Device) -> Tensor {
+    let axis = |n: i64, origin: f64, frame: f64| {
+        ((Tensor::arange(n, (tch::Kind::Float, device)) + 0.5) * place.scale + origin)
+            * (2.0 / frame.max(1.0))
+            - 1.0
+    };
+    let u = axis(w, place.origin[0], place.frame[0])
+        .view([1, 1, 1, w])
+        .expand([1, 1, h, w], false);
+    let v = axis(h, place.origin[1], place.frame[1])
+        .view([1, 1, h, 1])
+        .expand([1, 1, h, w], false);
+    Tensor::cat(&[u, v], 1)
 }
 
 /// Bilinear ×2 upsampling to the skip tensor's size.
@@ -175,6 +262,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_crop_and_a_pyramid_level_see_the_frame_positions_of_their_pixels() {
+        let dev = tch::Device::Cpu;
+        let whole = positions(40, 64, dev);
+        // The crop x 16..48, y 8..32 of the frame.
+        let place = Place {
+            origin: [16.0, 8.0],
+            frame: [64.0, 40.0],
+            scale: 1.0,
+        };
+        let crop = positions_in(24, 32, &place, dev);
+        let want = whole.narrow(2, 8, 24).narrow(3, 16, 32);
+        assert!((crop - want).abs().max().double_value(&[]) < 1e-6);
+        // Half resolution: each pixel sits at the centre of the two it averages.
+        let half = positions_in(20, 32, &Place::whole(64, 40).reduced(2.0), dev);
+        let pair_mean = (whole.narrow(3, 0, 1) + whole.narrow(3, 1, 1)) / 2.0;
+        let d = (half.narrow(3, 0, 1).narrow(1, 0, 1) - pair_mean.narrow(1, 0, 1).narrow(2, 0, 20))
+            .abs()
+            .max()
+            .double_value(&[]);
+        assert!(d < 1e-6, "{d}");
+    }
+
+    #[test]
     fn shapes_and_identity_start() {
         let vs = nn::VarStore::new(tch::Device::Cpu);
         let net = ChromaNet::new(&vs.root(), ModelSize::Small);
@@ -185,6 +295,21 @@ mod tests {
         // Zero head and identity prior: the prediction starts as the input's chroma.
         let diff = (y - x.narrow(1, 1, 2)).abs().max().double_value(&[]);
         assert!(diff < 1e-5, "{diff}");
+        // A 5-channel input (positions given) runs the same network.
+        let positioned = Tensor::cat(
+            &[
+                &x,
+                &positions(32, 48, tch::Device::Cpu).expand([2, -1, -1, -1], false),
+            ],
+            1,
+        );
+        assert!(
+            (net.forward(&positioned) - &y)
+                .abs()
+                .max()
+                .double_value(&[])
+                < 1e-5
+        );
         let counts = parameter_counts();
         assert!(
             counts[0].1 < counts[1].1 && counts[1].1 < counts[2].1,

@@ -64,11 +64,13 @@ pub fn ycbcr_to_encoded_t(ycc: &Tensor) -> Tensor {
     Tensor::cat(&[r, g, b], 1)
 }
 
-/// Clamp `[N, 3, H, W]` Y'CbCr to the valid range.
+/// Clamp `[N, C, H, W]` Y'CbCr (channels 0..3) to the valid range; later channels (frame
+/// positions) pass through.
 pub fn clamp_ycbcr_t(ycc: &Tensor) -> Tensor {
     let y = ycc.narrow(1, 0, 1).clamp(0.0, 1.0);
     let c = ycc.narrow(1, 1, 2).clamp(-0.5, 0.5);
-    Tensor::cat(&[y, c], 1)
+    let rest = ycc.narrow(1, 3, ycc.size()[1] - 3);
+    Tensor::cat(&[y, c, rest], 1)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! the two neighbours' predictions are cross-faded with linear weights over `overlap` pixels
 //! that sum to one, so there is no step where tiles meet. Frames that fit one tile run whole.
 
-use super::net::ChromaNet;
+use super::net::{ChromaNet, Place};
 use super::space;
 use crate::media::Image;
 use tch::{Device, Kind, Tensor};
@@ -21,6 +21,9 @@ pub struct TileOptions {
     pub half: bool,
     /// Predict chroma at 1/N resolution and upsample it (`infer.chroma-scale`); 1 = full.
     pub chroma_scale: usize,
+    /// Where the picture lies in the source frame (a cropped training pair); `None` = it is the
+    /// whole frame.
+    pub place: Option<Place>,
 }
 
 impl Default for TileOptions {
@@ -30,6 +33,7 @@ impl Default for TileOptions {
             overlap: 64,
             half: false,
             chroma_scale: 1,
+            place: None,
         }
     }
 }
@@ -113,11 +117,21 @@ fn ramp(c0: usize, c1: usize, k0: usize, k1: usize, len: usize, ov: usize) -> Ve
         .collect()
 }
 
-/// Predicted Cb/Cr (`[1, 2, H, W]`) for working-space input `ycc` (`[1, 3, H, W]`).
+/// Predicted Cb/Cr (`[1, 2, H, W]`) for working-space input `ycc` (`[1, 3, H, W]`, a whole
+/// frame: each tile carries its own part of the frame's position grid).
 pub fn predict_chroma(net: &ChromaNet, ycc: &Tensor, opts: &TileOptions) -> Tensor {
     let s = ycc.size();
     let (h, w) = (s[2] as usize, s[3] as usize);
     let dev = ycc.device();
+    let positioned;
+    let ycc = if net.coords {
+        let place = opts.place.unwrap_or_else(|| Place::whole(s[3], s[2]));
+        let at = super::net::positions_in(s[2], s[3], &place, dev).to_kind(ycc.kind());
+        positioned = Tensor::cat(&[ycc, &at], 1);
+        &positioned
+    } else {
+        ycc
+    };
     let acc = Tensor::zeros([1, 2, s[2], s[3]], (Kind::Float, dev));
     let wsum = Tensor::zeros([1, 1, s[2], s[3]], (Kind::Float, dev));
     let (ys, xs) = (spans(h, opts.tile), spans(w, opts.tile));
@@ -182,7 +196,15 @@ fn reduced_chroma(net: &ChromaNet, ycc: &Tensor, opts: &TileOptions) -> Tensor {
     let n = opts.chroma_scale as i64;
     let s = ycc.size();
     let small = ycc.avg_pool2d([n, n], [n, n], [0, 0], true, false, None::<i64>);
-    predict_chroma(net, &small, opts).upsample_bilinear2d([s[2], s[3]], false, None, None)
+    let place = opts
+        .place
+        .unwrap_or_else(|| Place::whole(s[3], s[2]))
+        .reduced(n as f64);
+    let small_opts = TileOptions {
+        place: Some(place),
+        ..opts.clone()
+    };
+    predict_chroma(net, &small, &small_opts).upsample_bilinear2d([s[2], s[3]], false, None, None)
 }
 
 /// Colourise a frame: the output is the source's own luma (unclamped, bit-for-bit in the

@@ -18,7 +18,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tch::{Device, Kind, nn};
-use tinct_core::project::config::Prior;
+use tinct_core::project::config::{Prior, Steps};
 
 pub use tinct_core::stages::prep::prep_dir;
 
@@ -100,7 +100,15 @@ struct Run<'a> {
     warmup: u64,
     aug: Augment,
     tile_opts: TileOptions,
+    /// Validation compares colour over blocks this many source pixels wide (the reference's
+    /// chroma resolution; 1 = per pixel).
+    chroma_px: usize,
+    /// `train.steps = auto` on a CPU: `total` is decided once the first steps are timed.
+    auto_pending: bool,
 }
+
+/// Steps timed before `train.steps = auto` decides (after a few to warm up the allocator).
+const AUTO_PROBE: (u64, u64) = (5, 25);
 
 /// The training images as read once: the pyramids and the grade prior's fit both use them.
 struct Data {
@@ -108,6 +116,9 @@ struct Data {
     train_images: Vec<(i64, Image, Image)>,
     validation: Vec<(i64, Image, Image)>,
     crop: i64,
+    chroma_px: usize,
+    /// Where the prepared pairs lie in the source frame (validation renders them there).
+    place: Option<super::net::Place>,
 }
 
 /// The prepared pairs at `device`, the crop fitted to the smallest training frame.
@@ -143,15 +154,25 @@ fn load_data(ctx: &Ctx, device: Device) -> anyhow::Result<Data> {
             .collect()
     };
     let train_images = read_all(&train_pairs)?;
+    let place = manifest.frame_window.map(|w| super::net::Place {
+        origin: w.origin.map(|v| v as f64),
+        frame: w.frame.map(|v| v as f64),
+        scale: 1.0,
+    });
     let pairs: Vec<PairPyramid> = train_images
         .iter()
-        .map(|(f, i, t)| dataset::pyramid(*f, i, t, device, levels, crop))
+        .map(|(f, i, t)| dataset::pyramid(*f, i, t, device, levels, crop, place))
         .collect::<anyhow::Result<_>>()?;
+    let chroma_px = manifest
+        .reference_chroma_px
+        .map_or(1, |px| px.round().clamp(1.0, 16.0) as usize);
     Ok(Data {
         pairs,
         train_images,
         validation: read_all(&val_pairs)?,
         crop,
+        chroma_px,
+        place,
     })
 }
 
@@ -194,10 +215,14 @@ impl<'a> Run<'a> {
             None if use_lut => ctx.config.matchgrade.lut_size as i64,
             None => super::prior::IDENTITY_NODES,
         };
+        // A resumed run keeps the network it resumes, whatever the config says now.
+        let coords = resume_from
+            .as_ref()
+            .map_or(cfg.coords, |(_, _, loaded)| loaded.coords());
 
         tch::manual_seed(cfg.seed as i64);
         let mut vs = nn::VarStore::new(device);
-        let mut net = ChromaNet::with_prior_nodes(&vs.root(), size, nodes);
+        let mut net = ChromaNet::with_prior_nodes(&vs.root(), size, nodes, coords);
         let params = parameter_count(&vs);
         let mut adam = Adam::new(&vs);
         let (mut start, mut best) = (0u64, None);
@@ -214,7 +239,8 @@ impl<'a> Run<'a> {
                 t.elapsed().as_secs_f64()
             ));
         }
-        if let Some((from, ckpt, loaded)) = resume_from {
+        if let Some((from, ckpt, loaded)) = &resume_from {
+            let (from, ckpt) = (*from, ckpt.as_path());
             anyhow::ensure!(
                 loaded.size == size,
                 "{}: checkpoint is a {} model but train.model is {}",
@@ -225,26 +251,22 @@ impl<'a> Run<'a> {
             loaded.load_net(&mut vs)?;
             adam.load_state(&loaded.tensors)?;
             start = loaded.step;
-            let run = if from.is_dir() {
-                from.to_path_buf()
-            } else {
-                ckpt.parent()
-                    .and_then(Path::parent)
-                    .unwrap_or(from)
-                    .to_path_buf()
-            };
-            best = std::fs::read(run.join(BEST_FILE))
+            best = std::fs::read(run_folder(from, ckpt).join(BEST_FILE))
                 .ok()
                 .and_then(|b| serde_json::from_slice(&b).ok());
             ctx.log(format!("resumed from {} at step {start}", ckpt.display()));
         }
 
-        let crop = data.crop;
+        let (crop, chroma_px) = (data.crop, data.chroma_px);
         let batch = if cfg.batch_size > 0 {
             cfg.batch_size
         } else {
             auto_batch(device, size, crop)
         };
+        let resumed_total = resume_from
+            .as_ref()
+            .and_then(|(from, ckpt, _)| decided_total(&run_folder(from, ckpt)));
+        let mut auto_pending = false;
         let total = if cfg.epochs > 0 {
             let px: i64 = data
                 .pairs
@@ -256,7 +278,15 @@ impl<'a> Run<'a> {
                 .max(1.0) as u64;
             cfg.epochs * per_epoch
         } else {
-            cfg.steps
+            match (cfg.steps, resumed_total) {
+                (Steps::Count(n), _) => n,
+                // A resumed auto run keeps the count its first run chose.
+                (Steps::Auto, Some(n)) => n,
+                (Steps::Auto, None) => {
+                    auto_pending = !device.is_cuda();
+                    Steps::AUTO_GPU
+                }
+            }
         };
         let run = Run {
             ctx,
@@ -284,11 +314,32 @@ impl<'a> Run<'a> {
             },
             tile_opts: TileOptions {
                 half,
+                place: data.place,
                 ..TileOptions::default()
             },
+            chroma_px,
+            auto_pending,
         };
         run.write_setup()?;
         Ok(run)
+    }
+
+    /// `train.steps = auto` on a CPU: once the probe steps are timed, fit the run into
+    /// `train.auto-minutes` and say so.
+    fn decide_auto_steps(&mut self, probe_seconds: f64) -> anyhow::Result<()> {
+        let cfg = &self.ctx.config.train;
+        let rate = (AUTO_PROBE.1 - AUTO_PROBE.0) as f64 / probe_seconds.max(1e-9);
+        let fit = (rate * cfg.auto_minutes * 60.0 / 50.0).floor() as u64 * 50;
+        self.total = fit.clamp(Steps::AUTO_MIN, Steps::AUTO_GPU);
+        self.warmup = cfg.warmup_steps.min(self.total / 10);
+        self.auto_pending = false;
+        self.ctx.log(format!(
+            "train.steps = auto: {} steps ({rate:.1} steps/s measured on {}, train.auto-minutes {})",
+            self.total,
+            super::device::describe(self.device),
+            cfg.auto_minutes
+        ));
+        self.write_setup()
     }
 
     /// `artifacts/train_setup.json` and the log line that says what this run is.
@@ -298,6 +349,8 @@ impl<'a> Run<'a> {
             "model": size.id(), "parameters": self.params, "batch_size": self.batch, "crop_size": self.crop,
             "total_steps": self.total, "start_step": self.start, "device": super::device::describe(self.device),
             "half": self.half, "train_pairs": self.pairs.len(), "validation_pairs": self.validation.len(),
+            "validation_chroma_px": self.chroma_px, "coords": self.net.coords,
+            "steps_setting": self.ctx.config.train.steps.to_string(), "auto_pending": self.auto_pending,
             "parameter_counts": super::net::parameter_counts().iter().map(|(s, n)| (s.id(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
         });
         crate::fsx::write_atomic(
@@ -305,15 +358,17 @@ impl<'a> Run<'a> {
             &serde_json::to_vec_pretty(&summary)?,
         )?;
         ctx.log(format!(
-            "model {} ({:.3} M parameters), batch {}, crop {}, steps {}..{}, {} training / {} validation pairs",
+            "model {} ({:.3} M parameters{}), batch {}, crop {}, steps {}..{}, {} training / {} validation pairs, validated over {}-px blocks (the reference's chroma)",
             size.id(),
             self.params as f64 / 1e6,
+            if self.net.coords { ", frame positions" } else { "" },
             self.batch,
             self.crop,
             self.start,
             self.total,
             self.pairs.len(),
-            self.validation.len()
+            self.validation.len(),
+            self.chroma_px
         ));
         Ok(())
     }
@@ -321,21 +376,31 @@ impl<'a> Run<'a> {
     /// Save a checkpoint at `step` with its validation figures; `best.json` follows the best.
     fn checkpoint(&mut self, step: u64) -> anyhow::Result<PathBuf> {
         let ctx = self.ctx;
-        let de = validate(&self.net, &self.validation, self.device, &self.tile_opts)?;
+        let v = validate(
+            &self.net,
+            &self.validation,
+            self.device,
+            &self.tile_opts,
+            self.chroma_px,
+        )?;
+        let (de, raw) = (v.map(|v| v.low_passed), v.map(|v| v.raw));
         let path = checkpoint::path_for(&ctx.artifacts(), step);
-        let info =
-            json!({ "val_de00_mean": de.map(|d| d.mean), "val_de00_p95": de.map(|d| d.p95) });
+        let info = json!({ "val_de00_mean": de.map(|d| d.mean), "val_de00_p95": de.map(|d| d.p95),
+            "val_de00_raw_mean": raw.map(|d| d.mean), "validation_chroma_px": self.chroma_px });
         checkpoint::save(&path, &self.vs, self.size, &self.adam, step, &info)?;
         if let Some(d) = de {
             ctx.record(&Record {
                 step: Some(step),
                 val_de00_mean: Some(d.mean),
                 val_de00_p95: Some(d.p95),
+                val_de00_raw_mean: raw.map(|r| r.mean),
                 ..Record::default()
             })?;
             ctx.log(format!(
-                "step {step}: validation ΔE00 mean {:.3}, p95 {:.3}",
-                d.mean, d.p95
+                "step {step}: validation ΔE00 mean {:.3}, p95 {:.3} (per pixel {:.3})",
+                d.mean,
+                d.p95,
+                raw.map_or(f64::NAN, |r| r.mean)
             ));
         }
         let better = match (&self.best, de) {
@@ -408,6 +473,8 @@ impl<'a> Run<'a> {
             ctx.log("step 0 is the grade prior alone");
             last_ckpt = Some(self.checkpoint(0)?);
         }
+        let mut probe_start = None;
+        let mut total = total;
         while step < total {
             if ctx.cancelled() {
                 cancelled = true;
@@ -417,6 +484,15 @@ impl<'a> Run<'a> {
             loss_acc += loss;
             step += 1;
             window_steps += 1;
+            if self.auto_pending {
+                if step - start == AUTO_PROBE.0 {
+                    probe_start = Some(Instant::now());
+                } else if step - start == AUTO_PROBE.1 {
+                    let secs = probe_start.map_or(1.0, |t| t.elapsed().as_secs_f64());
+                    self.decide_auto_steps(secs)?;
+                    total = self.total.max(step);
+                }
+            }
 
             let log_now = window_steps >= 10
                 || step == total
@@ -487,25 +563,63 @@ fn chroma_loss(pred: &tch::Tensor, target: &tch::Tensor, scale: u32) -> tch::Ten
     (pool(pred) - pool(target)).abs().mean(Kind::Float)
 }
 
+/// Validation of one checkpoint: ΔE00 over `chroma_px`-wide blocks (what decides the best
+/// checkpoint: the reference's chroma is no finer, so finer differences are its artefacts) and
+/// per pixel.
+#[derive(Clone, Copy, Debug)]
+pub struct Validation {
+    pub low_passed: DeltaE,
+    pub raw: DeltaE,
+}
+
+/// The run folder a resume continues: the folder given, or the one holding the checkpoint file.
+fn run_folder(from: &Path, ckpt: &Path) -> PathBuf {
+    if from.is_dir() {
+        from.to_path_buf()
+    } else {
+        ckpt.parent()
+            .and_then(Path::parent)
+            .unwrap_or(from)
+            .to_path_buf()
+    }
+}
+
+/// The step count a run settled on (its `train_setup.json`), for a resumed `auto` run.
+fn decided_total(run: &Path) -> Option<u64> {
+    let text = std::fs::read(run.join("artifacts/train_setup.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    v.get("auto_pending")
+        .and_then(serde_json::Value::as_bool)
+        .is_none_or(|pending| !pending)
+        .then(|| v.get("total_steps")?.as_u64())?
+}
+
 /// ΔE00 of the network's render of each held-out frame against its target, pooled.
 pub fn validate(
     net: &ChromaNet,
     frames: &[(i64, Image, Image)],
     device: Device,
     opts: &TileOptions,
-) -> anyhow::Result<Option<DeltaE>> {
+    chroma_px: usize,
+) -> anyhow::Result<Option<Validation>> {
     if frames.is_empty() {
         return Ok(None);
     }
-    let mut values = Vec::new();
+    let (mut low, mut raw) = (Vec::new(), Vec::new());
     for (frame, input, target) in frames {
         let out = tiles::colorize(net, input, device, opts);
-        values.extend(
-            quality::delta_e_values(&out, target)
-                .with_context(|| format!("validation frame {frame}"))?,
+        let at = || format!("validation frame {frame}");
+        raw.extend(quality::delta_e_values(&out, target).with_context(at)?);
+        let (a, b) = (
+            quality::area_average(&out, chroma_px),
+            quality::area_average(target, chroma_px),
         );
+        low.extend(quality::delta_e_values(&a, &b).with_context(at)?);
     }
-    Ok(Some(quality::stats(&mut values)))
+    Ok(Some(Validation {
+        low_passed: quality::stats(&mut low),
+        raw: quality::stats(&mut raw),
+    }))
 }
 
 /// Batch size from free memory: CPU training is compute-bound, so a small batch; on CUDA as

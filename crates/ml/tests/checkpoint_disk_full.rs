@@ -15,7 +15,7 @@ use tmpfs_support::Tmpfs;
 fn checkpoints_that_fill_the_disk_fail_cleanly_and_resume_once_space_is_back() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = project(dir.path(), &[1, 2, 3]);
-    p.config.train.steps = 40;
+    p.config.train.steps = tinct_core::project::config::Steps::Count(40);
     p.config.train.checkpoint_interval = 5;
     p.config.train.contact_sheet_interval = 1000;
     tinct_ml::stages::prep::run(&ctx(&p, "prep")).unwrap();
@@ -25,7 +25,7 @@ fn checkpoints_that_fill_the_disk_fail_cleanly_and_resume_once_space_is_back() {
     // Probe one checkpoint's size, then leave room for about three.
     let probe = ctx(&p, "probe");
     let mut short = probe.config.clone();
-    short.train.steps = 5;
+    short.train.steps = tinct_core::project::config::Steps::Count(5);
     let probe = tinct_ml::stages::Ctx::new(p.clone(), short, probe.run_dir.clone()).unwrap();
     trainer::train(&probe, None).unwrap();
     let one = std::fs::metadata(checkpoint::latest_in(&probe.artifacts()).unwrap())

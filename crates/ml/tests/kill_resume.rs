@@ -114,7 +114,7 @@ fn every_resume_after_kill_9_succeeds_and_every_kept_frame_decodes() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let mut p = project(root, &[1, 2, 3]);
-    p.config.train.steps = 150;
+    p.config.train.steps = tinct_core::project::config::Steps::Count(150);
     p.config.train.checkpoint_interval = 5;
     p.config.train.contact_sheet_interval = 1000;
     for f in 4..=FRAMES as i64 {

@@ -14,7 +14,7 @@ use tinct_ml::tiles::{self, TileOptions};
 fn trained() -> (tempfile::TempDir, tinct_ml::project::Project) {
     let dir = tempfile::tempdir().unwrap();
     let mut p = project(dir.path(), &[1, 2, 3]);
-    p.config.train.steps = 15;
+    p.config.train.steps = tinct_core::project::config::Steps::Count(15);
     prep::run(&ctx(&p, "prep")).unwrap();
     train::run(&ctx(&p, "train")).unwrap();
     (dir, p)
@@ -108,6 +108,7 @@ fn tiled_and_whole_frame_agree() {
             overlap: 64,
             half: false,
             chroma_scale: 1,
+            place: None,
         },
     );
     let tiled = tiles::colorize(
@@ -119,6 +120,7 @@ fn tiled_and_whole_frame_agree() {
             overlap: 64,
             half: false,
             chroma_scale: 1,
+            place: None,
         },
     );
     let (mut max_d, mut sum_d) = (0f32, 0f64);
@@ -188,7 +190,7 @@ fn grade_luma_is_applied_the_same_way_at_prep_and_at_render() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = project(dir.path(), &[1, 2, 3]);
     p.config.train.luma = tinct_ml::project::config::LumaMode::Grade;
-    p.config.train.steps = 15;
+    p.config.train.steps = tinct_core::project::config::Steps::Count(15);
     // Fade the scan: 40% darker than the reference, so the grade has a tone to put back.
     for f in [1, 2, 3] {
         for rel in [

@@ -35,7 +35,7 @@ fn prep_writes_pairs_and_holds_out_validation() {
 fn tiny_training_lowers_the_loss_and_writes_its_outputs() {
     let (_dir, p) = prepared(&[1, 2, 3, 4]);
     let mut c = ctx(&p, "train");
-    c.config.train.steps = 60;
+    c.config.train.steps = tinct_core::project::config::Steps::Count(60);
     c.config.train.checkpoint_interval = 30;
     // The network alone must learn: no grade prior to start from.
     c.config.train.prior = tinct_ml::project::config::Prior::None;
@@ -98,7 +98,7 @@ fn start_de00(p: &tinct_ml::project::Project, prior: tinct_ml::project::config::
         tinct_ml::project::config::Prior::None => "prior-none",
     };
     let mut c = ctx(p, name);
-    c.config.train.steps = 1;
+    c.config.train.steps = tinct_core::project::config::Steps::Count(1);
     c.config.train.prior = prior;
     c.config.matchgrade.lut_size = 17;
     trainer::train(&c, None).unwrap();
@@ -140,7 +140,7 @@ fn resume_continues_the_same_curve() {
     tch::set_num_threads(1);
     // 15 steps, then resume to 30 in a new run folder.
     let mut first = ctx(&p, "first");
-    first.config.train.steps = 15;
+    first.config.train.steps = tinct_core::project::config::Steps::Count(15);
     // Same schedule as the straight run: the schedule's length is the total, not this leg.
     first.config.train.lr_schedule = tinct_ml::project::config::LrSchedule::Constant;
     let mut straight_const = ctx(&p, "straight-const");
@@ -187,7 +187,7 @@ fn resume_continues_the_same_curve() {
 fn cancellation_saves_a_checkpoint() {
     let (_dir, p) = prepared(&[1, 2, 3]);
     let mut c = ctx(&p, "cancel");
-    c.config.train.steps = 1_000_000;
+    c.config.train.steps = tinct_core::project::config::Steps::Count(1_000_000);
     c.config.train.checkpoint_interval = 1_000_000;
     let flag = c.cancel.clone();
     let metrics_file = c.run_dir.join("metrics.jsonl");
@@ -220,7 +220,7 @@ fn a_training_that_does_not_beat_step_0_says_so() {
     // A learning rate far too high: every checkpoint validates worse than the grade prior.
     t.lr = 0.5;
     t.warmup_steps = 0;
-    t.steps = 12;
+    t.steps = tinct_core::project::config::Steps::Count(12);
     t.checkpoint_interval = 4;
     t.patience = 2;
     let c = ctx(&p, "stale");
@@ -232,4 +232,34 @@ fn a_training_that_does_not_beat_step_0_says_so() {
         "{log}"
     );
     assert_eq!(log.matches("torch device:").count(), 1, "{log}");
+}
+
+#[test]
+fn steps_auto_on_a_cpu_fits_the_time_budget_and_says_what_it_chose() {
+    let (_dir, p) = prepared(&[1, 2, 3, 4]);
+    let mut c = ctx(&p, "auto");
+    c.config.train.steps = tinct_core::project::config::Steps::Auto;
+    // A budget far below one probe's worth: the floor, whatever this machine's speed.
+    c.config.train.auto_minutes = 1e-4;
+    c.config.train.checkpoint_interval = 1000;
+    c.config.train.crop_size = 32;
+    let out = train::run(&c).unwrap();
+    let floor = tinct_core::project::config::Steps::AUTO_MIN;
+    assert!(
+        out.summary.contains(&format!("step {floor}/{floor}")),
+        "{}",
+        out.summary
+    );
+    let log = std::fs::read_to_string(c.run_dir.join("log.txt")).unwrap_or_default();
+    assert!(
+        log.contains(&format!("train.steps = auto: {floor} steps")),
+        "the log must say what auto chose:\n{log}"
+    );
+    // What it chose is on record, so a resume keeps it.
+    let setup: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(c.run_dir.join("artifacts/train_setup.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(setup["total_steps"].as_u64(), Some(floor));
+    assert_eq!(setup["auto_pending"].as_bool(), Some(false));
 }

@@ -54,6 +54,15 @@ pub fn vtest_frames(
     Ok((seq, frames))
 }
 
+/// A peer script in `benches/`: from `TINCT_BENCH_PEER_DIR` when set (a binary carried to
+/// another machine, e.g. by `scripts/gpu-check`), else the source tree it was built from.
+pub fn peer_script(name: &str) -> PathBuf {
+    std::env::var_os("TINCT_BENCH_PEER_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../benches")))
+        .join(name)
+}
+
 /// The Python interpreter that has the peers (OpenImageIO, cv2, torch): `$TINCT_PYTHON` or python3.
 pub fn python() -> String {
     std::env::var("TINCT_PYTHON").unwrap_or_else(|_| "python3".into())

@@ -86,6 +86,7 @@ impl Plan {
                 panorama_size: (768, 384),
                 frame_size: spec.frame_size,
                 shots: spec.shots,
+                shots_per_setting: spec.shots_per_setting,
                 frames_per_shot: spec.frames_per_shot,
                 first_frame: spec.first_frame,
                 lead_in: spec.transfer.lead_in,

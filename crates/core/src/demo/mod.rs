@@ -44,6 +44,9 @@ pub struct DemoSpec {
     /// Everything random (shots, pans, grain, fading fields) follows from this.
     pub seed: u64,
     pub shots: usize,
+    /// Consecutive shots filmed in the same setting (the same panorama, another window of it):
+    /// 1 = every shot its own place; 2 = a scene cut between two angles, as a film's reel is.
+    pub shots_per_setting: usize,
     /// Average shot length; each shot varies by up to ±25%.
     pub frames_per_shot: usize,
     /// Source frame size (width, height).
@@ -67,6 +70,7 @@ impl Default for DemoSpec {
         Self {
             seed: 1,
             shots: 8,
+            shots_per_setting: 1,
             frames_per_shot: 12,
             frame_size: (512, 288),
             first_frame: 1,

@@ -26,6 +26,8 @@ pub struct ShotPlanInput<'a> {
     pub panorama_size: (usize, usize),
     pub frame_size: (usize, usize),
     pub shots: usize,
+    /// Consecutive shots sharing one panorama (a scene's angles); at least 1.
+    pub shots_per_setting: usize,
     pub frames_per_shot: usize,
     pub first_frame: i64,
     /// Frames before the first (the reference's lead-in) must still fit inside the panorama.
@@ -64,7 +66,9 @@ pub fn plan(rng: &mut Rng, input: &ShotPlanInput) -> Vec<Shot> {
             let centre = [rng.range(0.0, pw), cy];
             let shot = Shot {
                 index,
-                panorama: input.panoramas[order[index % order.len()]].to_string(),
+                panorama: input.panoramas
+                    [order[(index / input.shots_per_setting.max(1)) % order.len()]]
+                .to_string(),
                 first_frame: next,
                 last_frame: next + len - 1,
                 centre,
@@ -168,11 +172,16 @@ mod tests {
             panorama_size: (768, 384),
             frame_size: (96, 64),
             shots: 4,
+            shots_per_setting: 2,
             frames_per_shot: 8,
             first_frame: 1,
             lead_in: 2,
         };
         let shots = plan(&mut Rng::new(5), &input);
+        // Two angles per scene: shots 0-1 share a panorama, 2-3 another.
+        assert_eq!(shots[0].panorama, shots[1].panorama);
+        assert_eq!(shots[2].panorama, shots[3].panorama);
+        assert_ne!(shots[1].panorama, shots[2].panorama);
         assert_eq!(shots[0].first_frame, 1);
         for w in shots.windows(2) {
             assert_eq!(w[1].first_frame, w[0].last_frame + 1);

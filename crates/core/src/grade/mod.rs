@@ -11,6 +11,7 @@ pub mod cdl;
 pub mod cube;
 pub mod global;
 pub mod luma;
+pub mod luma_field;
 pub mod lut3d;
 pub mod lut_fit;
 pub mod samples;

@@ -33,6 +33,10 @@ pub struct Record {
     pub val_de00_mean: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub val_de00_p95: Option<f64>,
+    /// The same ΔE2000 per pixel, before the validation low-pass (`val_de00_mean` compares the
+    /// colour at the reference's chroma resolution, where its 4:2:0 and JPEG artefacts are gone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub val_de00_raw_mean: Option<f64>,
     /// 0..1, when the stage knows it better than step/steps.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<f64>,
@@ -75,6 +79,7 @@ impl Record {
             eta_s: num("eta_s"),
             val_de00_mean: num("val_de00_mean"),
             val_de00_p95: num("val_de00_p95"),
+            val_de00_raw_mean: num("val_de00_raw_mean"),
             progress: num("progress"),
         }
     }

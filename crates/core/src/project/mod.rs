@@ -133,11 +133,11 @@ mod tests {
         let deep = tmp.path().join(layout::ALIGNMENT);
         assert_eq!(find_root(&deep).unwrap(), tmp.path());
         let p = open(Some(tmp.path()), &["train.steps=7".into()]).unwrap();
-        assert_eq!(p.config.train.steps, 7);
+        assert_eq!(p.config.train.steps, config::Steps::Count(7));
         let run = tmp.path().join("runs/x");
         let saved = p.save_effective_config(&run).unwrap();
         let back = parse_config(&saved, &std::fs::read_to_string(&saved).unwrap()).unwrap();
-        assert_eq!(back.train.steps, 7);
+        assert_eq!(back.train.steps, config::Steps::Count(7));
     }
 
     #[test]

@@ -146,7 +146,7 @@ mod tests {
             "curate.frames=[1, 5, 9]",
         ])
         .unwrap();
-        assert_eq!(c.train.steps, 200);
+        assert_eq!(c.train.steps, crate::project::config::Steps::Count(200));
         assert_eq!(c.align.model, "affine");
         assert_eq!(c.curate.frames, vec![1, 5, 9]);
     }

@@ -14,6 +14,7 @@ use super::{Ctx, Outcome};
 use crate::color::Colorspace;
 use crate::color::tone::{ToneCurve, ToneFit};
 use crate::color::working as space;
+use crate::grade::luma_field::{FrameWindow, LumaField};
 use crate::media::{self, Image, WriteOptions};
 use crate::project::config::LumaMode;
 use crate::project::layout;
@@ -27,6 +28,22 @@ struct AlignedPair {
     frame: i64,
     source: String,
     reference: String,
+    /// Reference pixels per source pixel (from the fitted matrix's linear part), if recorded.
+    scale: Option<f64>,
+}
+
+/// Source pixels between two chroma samples of the reference: a video transfer or JPEG carries
+/// chroma at half its width (4:2:0 / 4:2:2), and its pixels are `scale` source pixels apart.
+/// The median over the pairs; none when the alignment recorded no matrix.
+fn reference_chroma_px(pairs: &[AlignedPair]) -> Option<f64> {
+    let mut spacing: Vec<f64> = pairs
+        .iter()
+        .filter_map(|p| p.scale)
+        .filter(|s| *s > 1e-6)
+        .map(|s| 2.0 / s)
+        .collect();
+    spacing.sort_by(f64::total_cmp);
+    spacing.get(spacing.len() / 2).copied()
 }
 
 /// `pipeline/03_copycat_training/prep/`.
@@ -50,30 +67,69 @@ pub struct PrepManifest {
     /// every input, target and rendered frame went through.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub luma_grade: Option<String>,
+    /// `train.luma-field`: the fade field across the frame, applied after the global fix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub luma_field: Option<LumaField>,
+    /// Where the prepared pairs lie in the source frame (the alignment's linked crop): frame
+    /// positions (the fade field's, the network's) are the full frame's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame_window: Option<FrameWindow>,
+    /// Source pixels between the reference's chroma samples (see `reference_chroma_px`):
+    /// training validates colour at that resolution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_chroma_px: Option<f64>,
 }
 
-/// How the source's luma is corrected before the chroma network sees it.
+/// How the source's luma is corrected before the chroma network sees it: a global correction,
+/// then (`train.luma-field`) the uneven fading across the frame.
 #[derive(Clone, Debug)]
-pub enum LumaFix {
+pub struct LumaFix {
+    pub base: LumaBase,
+    pub field: Option<LumaField>,
+}
+
+/// The global part of [`LumaFix`] (`train.luma`).
+#[derive(Clone, Debug)]
+pub enum LumaBase {
     Curve(ToneCurve),
     Grade(crate::grade::Lut3d),
 }
 
-impl LumaFix {
+impl LumaBase {
     pub fn apply(&self, img: &Image) -> Image {
         match self {
-            LumaFix::Curve(c) => c.apply(img),
-            LumaFix::Grade(lut) => crate::grade::luma::graded_luma(img, lut),
+            LumaBase::Curve(c) => c.apply(img),
+            LumaBase::Grade(lut) => crate::grade::luma::graded_luma(img, lut),
+        }
+    }
+}
+
+impl LumaFix {
+    /// `img`, lying at `window` in the source frame, with its luma corrected.
+    pub fn apply(&self, img: &Image, window: FrameWindow) -> Image {
+        let based = self.base.apply(img);
+        match &self.field {
+            Some(f) => f.apply(&based, window),
+            None => based,
         }
     }
 
     /// For the log: which correction, how strong.
     pub fn describe(&self) -> String {
-        match self {
-            LumaFix::Curve(c) => format!("the tone curve (largest shift {:.3})", c.max_shift()),
-            LumaFix::Grade(lut) => {
+        let base = match &self.base {
+            LumaBase::Curve(c) => format!("the tone curve (largest shift {:.3})", c.max_shift()),
+            LumaBase::Grade(lut) => {
                 format!("the {0}x{0}x{0} grade's luma change, low-passed", lut.size)
             }
+        };
+        match &self.field {
+            Some(f) => format!(
+                "{base}, then the fade field across the frame ({}x{} nodes, largest shift {:.3})",
+                f.nodes[0],
+                f.nodes[1],
+                f.largest_shift()
+            ),
+            None => base,
         }
     }
 }
@@ -81,12 +137,19 @@ impl LumaFix {
 impl PrepManifest {
     /// The luma correction the dataset was prepared with (None = the source's luma exactly).
     pub fn luma_fix(&self, root: &Path) -> anyhow::Result<Option<LumaFix>> {
-        if let Some(rel) = &self.luma_grade {
+        let base = if let Some(rel) = &self.luma_grade {
             let lut = crate::grade::cube::read(&root.join(rel))
                 .with_context(|| format!("prep manifest key luma_grade '{rel}'"))?;
-            return Ok(Some(LumaFix::Grade(lut)));
-        }
-        Ok(self.luma_curve.clone().map(LumaFix::Curve))
+            LumaBase::Grade(lut)
+        } else if let Some(c) = &self.luma_curve {
+            LumaBase::Curve(c.clone())
+        } else {
+            return Ok(None);
+        };
+        Ok(Some(LumaFix {
+            base,
+            field: self.luma_field.clone(),
+        }))
     }
 }
 
@@ -151,13 +214,18 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         pairs: Vec::new(),
         luma_curve: None,
         luma_grade: None,
+        luma_field: None,
+        frame_window: None,
+        reference_chroma_px: reference_chroma_px(&pairs),
     };
-    let curve = match ctx.config.train.luma {
+    let window = frame_window(ctx, &pairs)?;
+    manifest.frame_window = Some(window);
+    let base = match ctx.config.train.luma {
         LumaMode::Keep => None,
         LumaMode::Tone => {
             let c = fit_tone(ctx, &pairs, &validation)?;
             manifest.luma_curve = Some(c.clone());
-            Some(LumaFix::Curve(c))
+            Some(LumaBase::Curve(c))
         }
         LumaMode::Grade => {
             let lut = fit_grade(ctx, &pairs, &validation)?;
@@ -166,8 +234,20 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
                 .with_context(|| format!("{}: cannot create", out_dir.display()))?;
             crate::grade::cube::write(&root.join(&rel), &lut, "tinct train.luma = grade", &[])?;
             manifest.luma_grade = Some(rel.to_string_lossy().into_owned());
-            Some(LumaFix::Grade(lut))
+            Some(LumaBase::Grade(lut))
         }
+    };
+    let curve = match base {
+        Some(base) => {
+            let field = if ctx.config.train.luma_field {
+                Some(fit_field(ctx, &pairs, &validation, &base, window)?)
+            } else {
+                None
+            };
+            manifest.luma_field = field.clone();
+            Some(LumaFix { base, field })
+        }
+        None => None,
     };
     let mut outputs = Vec::new();
     for (i, p) in pairs.iter().enumerate() {
@@ -186,7 +266,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         } else {
             let (src, reference) = read_pair(ctx, p)?;
             let src = match &curve {
-                Some(c) => c.apply(&src),
+                Some(c) => c.apply(&src, window),
                 None => src,
             };
             let (input, target) =
@@ -350,9 +430,71 @@ fn read_alignment(path: &Path) -> anyhow::Result<Vec<AlignedPair>> {
             frame,
             source: field("source")?,
             reference: field("reference")?,
+            scale: linear_scale(&p["matrix"]),
         });
     }
     Ok(out)
+}
+
+/// Where the aligned pairs lie in the source frame: the alignment's linked crop, in a frame the
+/// size of the first pair's source file.
+fn frame_window(ctx: &Ctx, pairs: &[AlignedPair]) -> anyhow::Result<FrameWindow> {
+    let root = &ctx.project.root;
+    let manifest = root.join(layout::ALIGNMENT).join("manifest.json");
+    let crop: Vec<usize> = std::fs::read(&manifest)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|v| serde_json::from_value(v["crop"].clone()).ok())
+        .unwrap_or_default();
+    let first = pairs
+        .first()
+        .context("no aligned pairs to place in the frame")?;
+    let (seq, _) = ctx.source_frames()?;
+    let path = seq.path(first.frame);
+    let (w, h) = media::info::dimensions(&path)
+        .with_context(|| format!("frame {}: {}", first.frame, path.display()))?;
+    let origin = match crop.as_slice() {
+        [x, y, _, _] => [*x, *y],
+        _ => [0, 0],
+    };
+    Ok(FrameWindow {
+        origin,
+        frame: [w, h],
+    })
+}
+
+/// `train.luma-field`: the fade field, fitted on the training pairs (validation frames kept
+/// out) after the global luma fix.
+fn fit_field(
+    ctx: &Ctx,
+    pairs: &[AlignedPair],
+    validation: &[i64],
+    base: &LumaBase,
+    window: FrameWindow,
+) -> anyhow::Result<LumaField> {
+    let mut fixed = Vec::new();
+    for p in pairs.iter().filter(|p| !validation.contains(&p.frame)) {
+        let (src, reference) = read_pair(ctx, p)?;
+        fixed.push((base.apply(&src), reference));
+    }
+    let refs: Vec<_> = fixed.iter().map(|(s, r)| (s, r, window)).collect();
+    let field = LumaField::fit(&refs)?;
+    ctx.log(format!(
+        "train.luma-field: {}x{} nodes fitted on {} training pairs, largest luma shift at mid-grey {:.3}",
+        field.nodes[0],
+        field.nodes[1],
+        refs.len(),
+        field.largest_shift()
+    ));
+    Ok(field)
+}
+
+/// Square root of the determinant of a 3x3 matrix's linear part (its area scale's side).
+fn linear_scale(m: &Value) -> Option<f64> {
+    let at = |r: usize, c: usize| m.get(r)?.get(c)?.as_f64();
+    let det = at(0, 0)? * at(1, 1)? - at(0, 1)? * at(1, 0)?;
+    let w = at(2, 2)?;
+    (w.abs() > 1e-12).then(|| (det.abs()).sqrt() / w.abs())
 }
 
 /// Held-out frames: the curated list if given, else `count` frames spread evenly (always

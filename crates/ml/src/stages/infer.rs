@@ -14,6 +14,7 @@ use crate::trainer::{BEST_FILE, Best};
 use anyhow::Context;
 use serde_json::json;
 use std::path::{Path, PathBuf};
+use tinct_core::grade::luma_field::FrameWindow;
 
 pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config.infer;
@@ -52,6 +53,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         overlap: cfg.tile_overlap,
         half: cfg.half,
         chroma_scale: cfg.chroma_scale.max(1),
+        place: None,
     };
 
     let pattern = &ctx.config.source.pattern;
@@ -81,7 +83,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         |frame| {
             let src = render::read_source(&seq, frame, assume)?;
             Ok(match &curve {
-                Some(c) => c.apply(&src),
+                Some(c) => c.apply(&src, FrameWindow::whole(&src)),
                 None => src,
             })
         },

@@ -83,7 +83,7 @@ pub fn project(dir: &Path, frames: &[i64]) -> Project {
     config.source.pattern = "footage/scan.%04d.exr".into();
     config.prep.validation = 1;
     let t = &mut config.train;
-    t.steps = 30;
+    t.steps = tinct_core::project::config::Steps::Count(30);
     t.crop_size = 64;
     t.batch_size = 4;
     t.model = tinct_ml::project::config::ModelSize::Small;

@@ -51,9 +51,12 @@ impl Case {
             drift: 0.15,
             ..Fade::default()
         };
+        // A reel cuts between angles of a scene: held-out shots are new windows on settings
+        // the training saw (as on a real reel), not scenes from another film.
         let base = DemoSpec {
             seed,
             fade,
+            shots_per_setting: SHOTS_PER_SETTING,
             ..DemoSpec::default()
         };
         match self {
@@ -71,6 +74,17 @@ impl Case {
             },
         }
     }
+}
+
+/// Shots per setting in every case (see `DemoSpec::shots_per_setting`).
+const SHOTS_PER_SETTING: usize = 2;
+
+/// Distinct settings (panoramas) a generated reel's shots use.
+fn settings_of(truth: &DemoTruth) -> usize {
+    let mut names: Vec<&str> = truth.shots.iter().map(|s| s.panorama.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names.len()
 }
 
 /// Which frames train, which validate, which shots nobody picked from.
@@ -103,6 +117,7 @@ pub fn ensure_generated(case: Case, seed: u64, dir: &Path) -> anyhow::Result<Dem
         && truth.fade == spec.fade
         && truth.reference.transfer == spec.transfer
         && truth.source_kind == spec.source_kind
+        && settings_of(&truth) == spec.shots.div_ceil(spec.shots_per_setting)
     {
         return Ok(truth);
     }

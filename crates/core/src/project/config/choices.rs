@@ -54,6 +54,67 @@ impl std::str::FromStr for ModelSize {
     }
 }
 
+/// `train.steps`: a number of optimiser steps, or `auto`: on a GPU the full recipe
+/// ([`Steps::AUTO_GPU`]); on a CPU as many as fit `train.auto-minutes`, measured on the run's
+/// first steps (between [`Steps::AUTO_MIN`] and [`Steps::AUTO_GPU`]). The log says what it chose.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Steps {
+    #[default]
+    Auto,
+    Count(u64),
+}
+
+impl Steps {
+    pub const AUTO_GPU: u64 = 2000;
+    pub const AUTO_MIN: u64 = 200;
+
+    /// The fixed count, if not `auto`.
+    pub fn count(self) -> Option<u64> {
+        match self {
+            Steps::Auto => None,
+            Steps::Count(n) => Some(n),
+        }
+    }
+}
+
+impl fmt::Display for Steps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Steps::Auto => f.write_str("auto"),
+            Steps::Count(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+impl Serialize for Steps {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Steps::Auto => s.serialize_str("auto"),
+            Steps::Count(n) => s.serialize_u64(*n),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Steps {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Count(u64),
+            Word(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Count(n) => Ok(Steps::Count(n)),
+            Raw::Word(w) if w.trim().eq_ignore_ascii_case("auto") => Ok(Steps::Auto),
+            Raw::Word(w) => w.trim().parse().map(Steps::Count).map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "'{w}' is not a number of steps (a whole number, or \"auto\")"
+                ))
+            }),
+        }
+    }
+}
+
 /// `train.lr-schedule`, all with a linear warm-up.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -1,6 +1,6 @@
 //! `[prep]`, `[train]`, `[infer]`: stages 3 and 4.
 
-use super::choices::{Device, ExrCompression, LrSchedule, ModelSize, OutputFormat, Prior};
+use super::choices::{Device, ExrCompression, LrSchedule, ModelSize, OutputFormat, Prior, Steps};
 use crate::color::Colorspace;
 use serde::{Deserialize, Serialize};
 
@@ -21,8 +21,10 @@ impl Default for PrepConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TrainConfig {
-    /// Optimiser steps (ignored when `epochs` > 0).
-    pub steps: u64,
+    /// Optimiser steps (ignored when `epochs` > 0), or `auto` (see [`Steps`]).
+    pub steps: Steps,
+    /// With `steps = "auto"` on a CPU: minutes of training to fit the steps into.
+    pub auto_minutes: f64,
     /// Passes over the training pixels (0 = use `steps`); one epoch = as many crops as cover
     /// every training frame once.
     pub epochs: u64,
@@ -68,6 +70,13 @@ pub struct TrainConfig {
     /// reference's chroma is a smaller, 4:2:0, imperfectly aligned picture, so per-pixel
     /// differences are mostly its artefacts, not colour.
     pub loss_scale: u32,
+    /// After the global luma fix (`tone` or `grade`), also undo the uneven fading across the
+    /// frame: a smooth gain/offset field over the frame, fitted on the pairs (see
+    /// `grade::luma_field`). Off: the global fix alone.
+    pub luma_field: bool,
+    /// Give the network each pixel's position in the frame (two more input channels), so
+    /// fading that varies across the frame (edges, stains) can be learnt and undone.
+    pub coords: bool,
 }
 
 /// `train.luma`.
@@ -89,7 +98,8 @@ pub enum LumaMode {
 impl Default for TrainConfig {
     fn default() -> Self {
         Self {
-            steps: 2000,
+            steps: Steps::Auto,
+            auto_minutes: 7.0,
             epochs: 0,
             crop_size: 256,
             batch_size: 0,
@@ -110,6 +120,8 @@ impl Default for TrainConfig {
             prior: Prior::Lut,
             luma: LumaMode::Grade,
             loss_scale: 1,
+            luma_field: true,
+            coords: true,
         }
     }
 }

@@ -40,8 +40,13 @@ pub fn check(config: &Config, stage: Stage, root: &Path) -> anyhow::Result<()> {
 fn train(c: &Config) -> anyhow::Result<()> {
     let t = &c.train;
     ensure!(
-        t.steps >= 1 || t.epochs >= 1,
-        "config key train.steps: 0 (at least 1, or set train.epochs)"
+        t.steps != super::Steps::Count(0) || t.epochs >= 1,
+        "config key train.steps: 0 (at least 1, \"auto\", or set train.epochs)"
+    );
+    ensure!(
+        t.auto_minutes > 0.0 && t.auto_minutes.is_finite(),
+        "config key train.auto-minutes: {} (more than 0)",
+        t.auto_minutes
     );
     ensure!(
         (16..=4096).contains(&t.crop_size),
@@ -116,7 +121,7 @@ mod tests {
     #[test]
     fn each_bad_value_names_its_key() {
         let mut c = Config::default();
-        c.train.steps = 0;
+        c.train.steps = crate::project::config::Steps::Count(0);
         assert!(refused(&c, Stage::Train).contains("train.steps"));
         let mut c = Config::default();
         c.train.crop_size = 8;
