@@ -1,7 +1,8 @@
 //! `tinct bench render` (run in `tinct-worker`, which links torch): the pipelined render's
 //! frames/s against its slowest stage alone (`tinct_core::bench::render`) for the MatchGrade
 //! LUT and for the chroma network at full and at half chroma resolution (`infer.chroma-scale`),
-//! default threads, then one thread everywhere in a child.
+//! default threads, then one thread everywhere in a child; last, the EXR ZIP half write against
+//! OpenImageIO (`bench io`'s case, `tinct_core::bench::render::print_exr_write_against_oiio`).
 
 use crate::net::{ChromaNet, ModelSize};
 use crate::tiles::{self, TileOptions};
@@ -74,7 +75,7 @@ pub fn run(opts: &BenchOpts) -> anyhow::Result<()> {
     }
     if !one {
         bench::run_one_thread_child()?;
-        println!("\nEXR ZIP write against OpenImageIO: tinct bench io");
+        bench::print_exr_write_against_oiio(opts)?;
     }
     Ok(())
 }

@@ -1,26 +1,38 @@
-//! `tinct bench io`: OpenEXR read and write throughput of `crate::media` (the functions the
-//! stages call) against OpenImageIO's Python binding (`benches/io_peer.py`), on the same files
-//! with the same settings, in the same run.
+//! `tinct bench io`: read and write throughput of `crate::media` (the functions the stages call)
+//! against OpenImageIO's Python binding (`benches/io_peer.py`), on the same files with the same
+//! settings, in the same run: OpenEXR half/float x ZIP/PIZ, and the integer formats a render
+//! delivers (`infer.format`): DPX 10-bit (filled method A, big-endian) and TIFF 16-bit
+//! (uncompressed), written with exactly the options `stages::output::OutputSpec` gives them.
 //!
 //! The test frame is real footage: a CC0 panorama scaled up to cover 2048x1080 and centre-cropped,
-//! so ZIP and PIZ see real image statistics. tinct writes it once per case (half/float x ZIP/PIZ);
-//! both sides then read those same files to f32 RGB (median of N reads) and each writes its own
-//! copies from the same float picture (median of N writes, each ending with an fsync because
-//! tinct's writer syncs before its atomic rename). Timings are taken inside each process, so
-//! Python's start-up is excluded.
+//! so ZIP and PIZ see real image statistics. tinct writes it once per case; both sides then read
+//! those same files to f32 RGB (median of N reads) and each writes its own copies from the same
+//! float picture (`source.exr`, float ZIP: lossless) (median of N writes, each ending with an
+//! fsync because tinct's writer syncs before its atomic rename). Timings are taken inside each
+//! process, so Python's start-up is excluded. Reads decode samples as stored (`media::read`, what
+//! `read_linear` calls before its colour conversion), and the integer formats are written from
+//! the linear picture as it is (clipped to 0..1), because OpenImageIO converts no colours: the
+//! render's conversion into `infer.colorspace` is compute, not I/O.
 //!
 //! Threads: the exr crate compresses and decompresses on a rayon pool it builds per file, and
 //! tinct's own PIZ reader (`media::exr_io::piz`) on rayon's global pool, both sized by
 //! `RAYON_NUM_THREADS` (default: one per CPU); OpenImageIO uses its own pool (`threads`,
-//! `exr_threads`). The bench runs both at their defaults and both with one codec thread, each
-//! tinct pass in a child process so the environment variable applies cleanly.
+//! `exr_threads`). DPX and TIFF are coded on one thread by both. The bench runs both at their
+//! defaults and both with one codec thread, each tinct pass in a child process so the
+//! environment variable applies cleanly.
 //!
 //! A fast-but-wrong path cannot pass: the files OpenImageIO wrote are read back by tinct and must
-//! match the source frame within half precision (float: exactly), tinct's own written files
-//! likewise, and both readers must agree on the channel means of every file they both decoded.
+//! match the source frame within the format's precision (half: 1 ulp; float: exactly; integers:
+//! one code value, half a code for tinct's own rounding writer), tinct's own written files
+//! likewise, both sides' files of a case must have the same sample type and compression (DPX:
+//! packing and byte order too), and both readers must agree on the channel means of every file
+//! they both decoded.
 
 use super::BenchOpts;
+use crate::color::Colorspace;
 use crate::media::{self, Image, WriteOptions};
+use crate::project::config::{InferConfig, OutputFormat};
+use crate::stages::output::OutputSpec;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -29,42 +41,75 @@ use std::time::Instant;
 
 const WIDTH: usize = 2048;
 const HEIGHT: usize = 1080;
-/// Set in the child process that times tinct: the folder holding the `frame-*.exr` files.
+/// Set in the child process that times tinct: the folder holding the `frame-*` files.
 const CHILD_DIR_ENV: &str = "TINCT_BENCH_IO_CHILD";
 /// Set in the child process: `READS,WRITES`.
 const CHILD_REPEATS_ENV: &str = "TINCT_BENCH_IO_REPEATS";
 /// The panorama preferred as the test picture (most detail of the eight); any other will do.
 const PREFERRED_FOOTAGE: &str = "forest.exr";
+/// The float picture both sides write from (float ZIP: lossless).
+const SOURCE_FILE: &str = "source.exr";
 
-/// One measured combination of sample type and compression.
+/// One measured combination of file format, sample type and compression (or layout).
 #[derive(Clone, Copy, Debug, PartialEq)]
-struct Case {
-    half: bool,
+pub(crate) struct Case {
+    /// The render's output format (`infer.format`).
+    format: OutputFormat,
+    /// `half` | `float` (EXR), `uint10` (DPX), `uint16` (TIFF).
+    pixel: &'static str,
+    /// EXR: `zip` | `piz`; DPX: `filled-a` (method A, big-endian); TIFF: `none`.
     compression: &'static str,
 }
 
-const CASES: [Case; 4] = [
+/// The delivery default (`infer.format = "exr"`, `infer.exr-compression = "zip"`), which
+/// `bench render` also measures against OpenImageIO.
+pub(crate) const EXR_HALF_ZIP: Case = Case {
+    format: OutputFormat::Exr,
+    pixel: "half",
+    compression: "zip",
+};
+
+const CASES: [Case; 6] = [
+    EXR_HALF_ZIP,
     Case {
-        half: true,
-        compression: "zip",
-    },
-    Case {
-        half: true,
+        format: OutputFormat::Exr,
+        pixel: "half",
         compression: "piz",
     },
     Case {
-        half: false,
+        format: OutputFormat::Exr,
+        pixel: "float",
         compression: "zip",
     },
     Case {
-        half: false,
+        format: OutputFormat::Exr,
+        pixel: "float",
         compression: "piz",
+    },
+    Case {
+        format: OutputFormat::Dpx,
+        pixel: "uint10",
+        compression: "filled-a",
+    },
+    Case {
+        format: OutputFormat::Tiff,
+        pixel: "uint16",
+        compression: "none",
     },
 ];
 
 impl Case {
     fn pixel(&self) -> &'static str {
-        if self.half { "half" } else { "float" }
+        self.pixel
+    }
+
+    /// `exr` | `dpx` | `tiff`: the format as the peer and the JSON name it.
+    fn kind(&self) -> &'static str {
+        match self.format {
+            OutputFormat::Exr => "exr",
+            OutputFormat::Dpx => "dpx",
+            OutputFormat::Tiff => "tiff",
+        }
     }
 
     /// `half-zip`, used in file names and to match peer results.
@@ -72,36 +117,125 @@ impl Case {
         format!("{}-{}", self.pixel(), self.compression)
     }
 
-    fn options(&self) -> WriteOptions {
-        WriteOptions {
-            half: self.half,
-            compression: self.compression.into(),
-            ..WriteOptions::default()
+    /// `<dir>/<who>-<stem>.<ext>`; `who` is `frame` (tinct's, read by both), `tinct` or `oiio`.
+    fn file(&self, dir: &Path, who: &str) -> PathBuf {
+        dir.join(format!("{who}-{}.{}", self.stem(), self.format.extension()))
+    }
+
+    /// `format:pixel:compression`, the peer's `--cases` item.
+    fn peer_arg(&self) -> String {
+        format!("{}:{}:{}", self.kind(), self.pixel, self.compression)
+    }
+
+    /// `half   zip`, `uint10 dpx`: the table's case column.
+    fn label(&self) -> String {
+        let codec = match self.format {
+            OutputFormat::Exr => self.compression,
+            _ => self.kind(),
+        };
+        format!("{:<6} {codec}", self.pixel)
+    }
+
+    /// `EXR ZIP half`: the case in a sentence.
+    pub(crate) fn title(&self) -> String {
+        let codec = match self.format {
+            OutputFormat::Exr => format!(" {}", self.compression.to_uppercase()),
+            _ => String::new(),
+        };
+        format!("{}{codec} {}", self.kind().to_uppercase(), self.pixel)
+    }
+
+    /// Bits of an integer sample; `None` for EXR's floats.
+    fn bits(&self) -> Option<u8> {
+        match self.pixel {
+            "uint10" => Some(10),
+            "uint16" => Some(16),
+            _ => None,
         }
+    }
+
+    /// What tinct writes with. EXR: the case's pixel type and compression. DPX and TIFF: the
+    /// options a render with `infer.format` = this format passes to `media::write` (bit depth,
+    /// layout), in linear (see the module doc).
+    fn options(&self) -> anyhow::Result<WriteOptions> {
+        Ok(match self.format {
+            OutputFormat::Exr => WriteOptions {
+                half: self.pixel == "half",
+                compression: self.compression.into(),
+                ..WriteOptions::default()
+            },
+            format => {
+                let spec = OutputSpec::from_config(&InferConfig {
+                    format,
+                    ..InferConfig::default()
+                })?;
+                WriteOptions {
+                    colorspace: Colorspace::LinearRec709,
+                    ..spec.options
+                }
+            }
+        })
     }
 
     /// Bytes of pixel data in one frame as stored uncompressed: what "MB/s" counts.
     fn raw_bytes(&self) -> f64 {
-        (WIDTH * HEIGHT * 3 * if self.half { 2 } else { 4 }) as f64
+        let per_pixel = match self.pixel {
+            "float" => 12,
+            // Three 10-bit samples filled into one 32-bit word.
+            "uint10" => 4,
+            _ => 6,
+        };
+        (WIDTH * HEIGHT * per_pixel) as f64
+    }
+
+    /// Does a decoded sample `got` hold the source sample `want` within what this case stores?
+    /// Half: one ulp step (2^-10 relative, 2^-24 absolute below half's normal range); float:
+    /// exactly; integers: the clipped value within half a code value when `rounded` (tinct's
+    /// writers round), else one (OpenImageIO converts float to 16 bits, then truncates to 10).
+    fn holds(&self, got: f32, want: f32, rounded: bool) -> bool {
+        match (self.bits(), self.pixel) {
+            (Some(bits), _) => {
+                let code = 1.0 / ((1u32 << bits) - 1) as f32;
+                let tol = if rounded { 0.5 * code } else { code };
+                (got - want.clamp(0.0, 1.0)).abs() <= tol + 1e-6
+            }
+            (None, "half") => {
+                (got - want).abs() <= want.abs() * (1.0 / 1024.0) + 1.0 / 16_777_216.0
+            }
+            (None, _) => got == want,
+        }
+    }
+
+    /// Do two readers' channel means of the same file agree? Floats: to 1e-6 (relative above
+    /// 1). Integers: within one 16-bit step, because OpenImageIO widens a 10-bit code to 16 bits
+    /// by bit replication before scaling, where tinct divides by 1023.
+    fn means_agree(&self, a: f64, b: f64) -> bool {
+        let tol = match self.bits() {
+            Some(_) => 1.0 / 65535.0 + 1e-6 * b.abs(),
+            None => 1e-6 * b.abs().max(1.0),
+        };
+        (a - b).abs() <= tol
     }
 }
 
 /// One side's timings for one case; the JSON shape `benches/io_peer.py` prints too.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct CaseResult {
+pub(crate) struct CaseResult {
+    /// `exr` | `dpx` | `tiff`.
+    format: String,
     pixel: String,
     compression: String,
     /// Median seconds per frame.
     read_s: f64,
     write_s: f64,
-    /// Channel means of the decoded `frame-<case>.exr`.
+    /// Channel means of the decoded `frame-<case>` file.
     means: Vec<f64>,
     /// Size of the file this side wrote.
     written_bytes: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct RunResult {
+pub(crate) struct RunResult {
     /// Worker threads the codec used (tinct: rayon pool size; OpenImageIO: `threads`).
     threads: i64,
     #[serde(default)]
@@ -115,43 +249,53 @@ impl RunResult {
     fn case(&self, case: Case) -> anyhow::Result<&CaseResult> {
         self.cases
             .iter()
-            .find(|c| c.pixel == case.pixel() && c.compression == case.compression)
-            .with_context(|| format!("no result for case {}", case.stem()))
+            .find(|c| {
+                c.format == case.kind()
+                    && c.pixel == case.pixel()
+                    && c.compression == case.compression
+            })
+            .with_context(|| format!("no result for case {} {}", case.kind(), case.stem()))
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Threads {
+pub(crate) enum Threads {
     Default,
     One,
+}
+
+/// Reads and writes timed per case (each after one warm-up).
+pub(crate) fn repeats(quick: bool) -> (usize, usize) {
+    if quick { (3, 2) } else { (9, 5) }
 }
 
 pub fn run(opts: &BenchOpts) -> anyhow::Result<()> {
     if let Ok(dir) = std::env::var(CHILD_DIR_ENV) {
         return child(Path::new(&dir));
     }
-    let (reads, writes) = if opts.quick { (3, 2) } else { (9, 5) };
+    let (reads, writes) = repeats(opts.quick);
     let (footage, frame) = footage_frame_2k(&opts.footage)?;
     let dir = tempfile::tempdir().context("creating the bench io work folder")?;
-    for case in CASES {
-        let path = dir.path().join(format!("frame-{}.exr", case.stem()));
-        media::write(&path, &frame, &case.options())
-            .with_context(|| format!("writing the test frame {}", path.display()))?;
-    }
+    prepare(dir.path(), &frame, &CASES)?;
     println!(
-        "bench io: OpenEXR {WIDTH}x{HEIGHT} RGB, real footage ({} scaled to cover, centre crop)",
+        "bench io: {WIDTH}x{HEIGHT} RGB, real footage ({} scaled to cover, centre crop)",
         footage.display()
+    );
+    println!(
+        "  OpenEXR half/float x ZIP/PIZ; DPX 10-bit filled method A big-endian and TIFF 16-bit \
+         uncompressed as a render writes them (infer.format)"
     );
     println!(
         "  read: median of {reads} (after 1 warm-up) decoding to f32 RGB in memory; write: median of {writes}, each + fsync"
     );
     println!(
-        "  MB/s counts 10^6 bytes of pixel data as stored uncompressed (half 2 B, float 4 B per sample)"
+        "  MB/s counts 10^6 bytes of pixel data as stored uncompressed (half 2 B, float 4 B per \
+         sample; DPX 10-bit 4 B per pixel; TIFF 16-bit 2 B per sample)"
     );
     for threads in [Threads::Default, Threads::One] {
         let ours = tinct_child(dir.path(), reads, writes, threads)?;
-        let peer = oiio_peer(dir.path(), reads, writes, threads)?;
-        verify(dir.path(), &frame, &ours, &peer)?;
+        let peer = oiio_peer(dir.path(), reads, writes, threads, &CASES)?;
+        verify(dir.path(), &frame, &ours, &peer, &CASES)?;
         let peer_name = peer.peer.clone().unwrap_or_else(|| "OpenImageIO".into());
         println!();
         println!(
@@ -164,13 +308,35 @@ pub fn run(opts: &BenchOpts) -> anyhow::Result<()> {
             peer.threads,
             peer.exr_threads.map_or("?".into(), |t| t.to_string()),
         );
-        print!("{}", format_table(&rows(&ours, &peer)?));
+        print!("{}", format_table(&rows(&ours, &peer, &CASES)?));
     }
     println!();
     println!(
         "verified: OpenImageIO's and tinct's written files read back by tinct match the source \
-         (half: within 1 ulp, float: exactly); both readers agree on every file's channel means"
+         (half: within 1 ulp, float: exactly, DPX/TIFF: within one code value of the clipped \
+         source, tinct's within half); both sides' files have the same sample type and layout; \
+         both readers agree on every file's channel means"
     );
+    Ok(())
+}
+
+/// Write the float source both sides write from and tinct's file of each case into `dir`.
+pub(crate) fn prepare(dir: &Path, frame: &Image, cases: &[Case]) -> anyhow::Result<()> {
+    let source = dir.join(SOURCE_FILE);
+    media::write(
+        &source,
+        frame,
+        &WriteOptions {
+            half: false,
+            ..WriteOptions::default()
+        },
+    )
+    .with_context(|| format!("writing the test frame {}", source.display()))?;
+    for case in cases {
+        let path = case.file(dir, "frame");
+        media::write(&path, frame, &case.options()?)
+            .with_context(|| format!("writing the test frame {}", path.display()))?;
+    }
     Ok(())
 }
 
@@ -181,22 +347,29 @@ fn child(dir: &Path) -> anyhow::Result<()> {
         .split_once(',')
         .and_then(|(r, w)| Some((r.parse().ok()?, w.parse().ok()?)))
         .with_context(|| format!("{CHILD_REPEATS_ENV}='{repeats}' is not READS,WRITES"))?;
-    let result = measure_tinct(dir, reads, writes)?;
+    let result = measure_tinct(dir, reads, writes, &CASES)?;
     println!("{}", serde_json::to_string(&result)?);
     Ok(())
 }
 
-fn measure_tinct(dir: &Path, reads: usize, writes: usize) -> anyhow::Result<RunResult> {
-    // The same float picture the peer writes from (ZIP is lossless).
-    let source = read_frame(&dir.join("frame-float-zip.exr"))?;
-    let mut cases = Vec::new();
-    for case in CASES {
-        let path = dir.join(format!("frame-{}.exr", case.stem()));
+/// Time tinct on `cases` (files from [`prepare`] in `dir`), in this process.
+pub(crate) fn measure_tinct(
+    dir: &Path,
+    reads: usize,
+    writes: usize,
+    cases: &[Case],
+) -> anyhow::Result<RunResult> {
+    let source = read_frame(&dir.join(SOURCE_FILE))?;
+    let mut results = Vec::new();
+    for case in cases {
+        let path = case.file(dir, "frame");
         let decoded = read_frame(&path)?;
         let read_s = median_seconds(reads, || read_frame(&path).map(drop))?;
-        let out = dir.join(format!("tinct-{}.exr", case.stem()));
-        let write_s = median_seconds(writes, || media::write(&out, &source, &case.options()))?;
-        cases.push(CaseResult {
+        let out = case.file(dir, "tinct");
+        let options = case.options()?;
+        let write_s = median_seconds(writes, || media::write(&out, &source, &options))?;
+        results.push(CaseResult {
+            format: case.kind().into(),
             pixel: case.pixel().into(),
             compression: case.compression.into(),
             read_s,
@@ -215,13 +388,15 @@ fn measure_tinct(dir: &Path, reads: usize, writes: usize) -> anyhow::Result<RunR
         threads,
         exr_threads: None,
         peer: None,
-        cases,
+        cases: results,
     })
 }
 
-/// What the stages do to load a frame.
+/// What the stages' `read_linear` decodes a frame with, before any colour conversion.
 fn read_frame(path: &Path) -> anyhow::Result<Image> {
-    media::read_linear(path, None).with_context(|| format!("tinct reading {}", path.display()))
+    Ok(media::read(path)
+        .with_context(|| format!("tinct reading {}", path.display()))?
+        .image)
 }
 
 /// Median wall time of `repeats` calls, after one untimed warm-up call.
@@ -287,16 +462,18 @@ fn peer_script() -> PathBuf {
     ))
 }
 
-fn oiio_peer(
+/// Time OpenImageIO on `cases` (files from [`prepare`] in `dir`) in `benches/io_peer.py`.
+pub(crate) fn oiio_peer(
     dir: &Path,
     reads: usize,
     writes: usize,
     threads: Threads,
+    cases: &[Case],
 ) -> anyhow::Result<RunResult> {
     let py = super::python();
-    let cases = CASES
+    let cases = cases
         .iter()
-        .map(|c| format!("{}:{}", c.pixel(), c.compression))
+        .map(Case::peer_arg)
         .collect::<Vec<_>>()
         .join(",");
     let out = Command::new(&py)
@@ -335,20 +512,22 @@ fn parse_run(who: &str, out: &std::process::Output) -> anyhow::Result<RunResult>
 }
 
 /// The checks that keep a fast-but-wrong reader or writer from passing.
-fn verify(dir: &Path, source: &Image, ours: &RunResult, peer: &RunResult) -> anyhow::Result<()> {
-    for case in CASES {
+pub(crate) fn verify(
+    dir: &Path,
+    source: &Image,
+    ours: &RunResult,
+    peer: &RunResult,
+    cases: &[Case],
+) -> anyhow::Result<()> {
+    for &case in cases {
         let (a, b) = (&ours.case(case)?.means, &peer.case(case)?.means);
         anyhow::ensure!(
-            a.len() == 3
-                && b.len() == 3
-                && a.iter()
-                    .zip(b)
-                    .all(|(x, y)| (x - y).abs() <= 1e-6 * y.abs().max(1.0)),
-            "frame-{}.exr decodes differently: tinct channel means {a:?}, OpenImageIO {b:?}",
-            case.stem()
+            a.len() == 3 && b.len() == 3 && a.iter().zip(b).all(|(x, y)| case.means_agree(*x, *y)),
+            "{} decodes differently: tinct channel means {a:?}, OpenImageIO {b:?}",
+            case.file(dir, "frame").display()
         );
         for writer in ["oiio", "tinct"] {
-            let path = dir.join(format!("{writer}-{}.exr", case.stem()));
+            let path = case.file(dir, writer);
             let back = read_frame(&path)?;
             anyhow::ensure!(
                 (back.width, back.height, back.channels) == (WIDTH, HEIGHT, 3),
@@ -358,7 +537,9 @@ fn verify(dir: &Path, source: &Image, ours: &RunResult, peer: &RunResult) -> any
                 back.height,
                 back.channels
             );
-            if let Some((i, got, want)) = first_mismatch(&back.data, &source.data, case.half) {
+            if let Some((i, got, want)) =
+                first_mismatch(&back.data, &source.data, case, writer == "tinct")
+            {
                 let p = i / 3;
                 anyhow::bail!(
                     "{} does not hold the source frame: pixel ({}, {}) channel {} is {got}, expected {want}",
@@ -369,23 +550,38 @@ fn verify(dir: &Path, source: &Image, ours: &RunResult, peer: &RunResult) -> any
                 );
             }
         }
+        let (t, o) = (
+            media::info::probe(&case.file(dir, "tinct"))?,
+            media::info::probe(&case.file(dir, "oiio"))?,
+        );
+        // DPX: "filled method A, big-endian, transfer .."; the codes after it may differ.
+        let layout = |l: &str| l.split(", transfer").next().unwrap_or_default().to_owned();
+        anyhow::ensure!(
+            (t.pixel_type, &t.compression) == (o.pixel_type, &o.compression)
+                && (case.format != OutputFormat::Dpx || layout(&t.layout) == layout(&o.layout)),
+            "{}: tinct wrote {} {} ({}), OpenImageIO {} {} ({}): not the same format",
+            case.title(),
+            t.pixel_type.name(),
+            t.compression,
+            t.layout,
+            o.pixel_type.name(),
+            o.compression,
+            o.layout
+        );
     }
     Ok(())
 }
 
-/// First sample where `got` differs from `want` by more than the stored precision allows: one
-/// half ulp step (2^-10 relative, 2^-24 absolute below half's normal range), or nothing for float.
-fn first_mismatch(got: &[f32], want: &[f32], half: bool) -> Option<(usize, f32, f32)> {
+/// First sample where `got` does not hold `want` as the case stores it ([`Case::holds`]).
+fn first_mismatch(
+    got: &[f32],
+    want: &[f32],
+    case: Case,
+    rounded: bool,
+) -> Option<(usize, f32, f32)> {
     got.iter()
         .zip(want)
-        .position(|(&g, &w)| {
-            if half {
-                let tol = w.abs() * (1.0 / 1024.0) + 1.0 / 16_777_216.0;
-                (g - w).abs() > tol
-            } else {
-                g != w
-            }
-        })
+        .position(|(&g, &w)| !case.holds(g, w, rounded))
         .map(|i| (i, got[i], want[i]))
 }
 
@@ -440,7 +636,7 @@ fn cover(img: &Image, w: usize, h: usize) -> Image {
 
 /// One table line: a case and direction with both sides' median seconds per frame.
 #[derive(Clone, Debug, PartialEq)]
-struct Row {
+pub(crate) struct Row {
     label: String,
     raw_bytes: f64,
     tinct_s: f64,
@@ -450,42 +646,63 @@ struct Row {
 }
 
 impl Row {
-    fn mb_per_s(&self, seconds: f64) -> f64 {
+    pub(crate) fn mb_per_s(&self, seconds: f64) -> f64 {
         self.raw_bytes / 1e6 / seconds
     }
 
+    /// tinct's throughput in MB/s.
+    pub(crate) fn tinct_mb_per_s(&self) -> f64 {
+        self.mb_per_s(self.tinct_s)
+    }
+
+    /// OpenImageIO's throughput in MB/s.
+    pub(crate) fn oiio_mb_per_s(&self) -> f64 {
+        self.mb_per_s(self.oiio_s)
+    }
+
     /// tinct throughput over OpenImageIO's (> 1: tinct is faster).
-    fn ratio(&self) -> f64 {
+    pub(crate) fn ratio(&self) -> f64 {
         self.oiio_s / self.tinct_s
     }
 }
 
-fn rows(ours: &RunResult, peer: &RunResult) -> anyhow::Result<Vec<Row>> {
-    let mut rows = Vec::new();
-    for case in CASES {
-        let (t, o) = (ours.case(case)?, peer.case(case)?);
-        let label = format!("{:<5} {}", case.pixel(), case.compression);
-        rows.push(Row {
+/// A case's read and write rows, in that order.
+pub(crate) fn case_rows(
+    case: Case,
+    ours: &RunResult,
+    peer: &RunResult,
+) -> anyhow::Result<[Row; 2]> {
+    let (t, o) = (ours.case(case)?, peer.case(case)?);
+    let label = case.label();
+    Ok([
+        Row {
             label: format!("{label} read"),
             raw_bytes: case.raw_bytes(),
             tinct_s: t.read_s,
             oiio_s: o.read_s,
             written: None,
-        });
-        rows.push(Row {
+        },
+        Row {
             label: format!("{label} write"),
             raw_bytes: case.raw_bytes(),
             tinct_s: t.write_s,
             oiio_s: o.write_s,
             written: Some((t.written_bytes, o.written_bytes)),
-        });
+        },
+    ])
+}
+
+fn rows(ours: &RunResult, peer: &RunResult, cases: &[Case]) -> anyhow::Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for &case in cases {
+        rows.extend(case_rows(case, ours, peer)?);
     }
     Ok(rows)
 }
 
 fn format_table(rows: &[Row]) -> String {
     let mut s = format!(
-        "  {:<16} {:>10} {:>9} {:>10} {:>9} {:>11}  {}\n",
+        "  {:<18} {:>10} {:>9} {:>10} {:>9} {:>11}  {}\n",
         "case",
         "tinct MB/s",
         "tinct fps",
@@ -499,7 +716,7 @@ fn format_table(rows: &[Row]) -> String {
             format!("{:.2} / {:.2}", t as f64 / 1e6, o as f64 / 1e6)
         });
         s += &format!(
-            "  {:<16} {:>10.1} {:>9.2} {:>10.1} {:>9.2} {:>11.2}  {written}\n",
+            "  {:<18} {:>10.1} {:>9.2} {:>10.1} {:>9.2} {:>11.2}  {written}\n",
             r.label,
             r.mb_per_s(r.tinct_s),
             1.0 / r.tinct_s,
@@ -518,7 +735,7 @@ mod tests {
     #[test]
     fn table_shows_rates_and_the_tinct_over_oiio_ratio() {
         let row = Row {
-            label: "half  zip read".into(),
+            label: "half   zip read".into(),
             raw_bytes: 2048.0 * 1080.0 * 3.0 * 2.0,
             tinct_s: 0.1,
             oiio_s: 0.05,
@@ -529,7 +746,7 @@ mod tests {
         let table = format_table(&[
             row.clone(),
             Row {
-                label: "half  zip write".into(),
+                label: "half   zip write".into(),
                 written: Some((4_500_000, 4_400_000)),
                 tinct_s: 0.2,
                 oiio_s: 0.4,
@@ -565,6 +782,7 @@ mod tests {
                 .rev() // order must not matter
                 .enumerate()
                 .map(|(i, c)| CaseResult {
+                    format: c.kind().into(),
                     pixel: c.pixel().into(),
                     compression: c.compression.into(),
                     read_s: scale * (i + 1) as f64,
@@ -574,13 +792,77 @@ mod tests {
                 })
                 .collect(),
         };
-        let rows = rows(&run(1.0), &run(2.0)).unwrap();
-        assert_eq!(rows.len(), 8);
-        assert!(rows.iter().all(|r| (r.ratio() - 2.0).abs() < 1e-12));
-        assert_eq!(rows[0].label, "half  zip read");
-        assert_eq!(rows[0].raw_bytes, (2048 * 1080 * 6) as f64);
-        assert_eq!(rows[7].label, "float piz write");
-        assert_eq!(rows[7].raw_bytes, (2048 * 1080 * 12) as f64);
+        let table = rows(&run(1.0), &run(2.0), &CASES).unwrap();
+        assert_eq!(table.len(), 12);
+        assert!(table.iter().all(|r| (r.ratio() - 2.0).abs() < 1e-12));
+        assert_eq!(table[0].label, "half   zip read");
+        assert_eq!(table[0].raw_bytes, (2048 * 1080 * 6) as f64);
+        assert_eq!(table[7].label, "float  piz write");
+        assert_eq!(table[7].raw_bytes, (2048 * 1080 * 12) as f64);
+        assert_eq!(table[8].label, "uint10 dpx read");
+        assert_eq!(table[8].raw_bytes, (2048 * 1080 * 4) as f64);
+        assert_eq!(table[11].label, "uint16 tiff write");
+        assert_eq!(table[11].raw_bytes, (2048 * 1080 * 6) as f64);
+        // A case one side did not report is an error, not a gap in the table.
+        let mut other = run(1.0);
+        other.cases.retain(|c| c.format != "dpx");
+        assert!(rows(&other, &run(1.0), &CASES).is_err());
+    }
+
+    #[test]
+    fn result_json_round_trips_in_the_peers_shape() {
+        let json = r#"{"peer": "OpenImageIO 3.2.2.0", "threads": 2, "exr_threads": 2, "cases": [
+            {"format": "dpx", "pixel": "uint10", "compression": "filled-a", "read_s": 0.02,
+             "write_s": 0.03, "means": [0.1, 0.2, 0.3], "shape": [1080, 2048, 3],
+             "written_bytes": 8855552}]}"#;
+        let run: RunResult = serde_json::from_str(json).unwrap();
+        let dpx = CASES[4];
+        assert_eq!(run.case(dpx).unwrap().written_bytes, 8_855_552);
+        assert!(run.case(CASES[5]).is_err());
+        assert_eq!(dpx.peer_arg(), "dpx:uint10:filled-a");
+        assert_eq!(CASES[5].peer_arg(), "tiff:uint16:none");
+        assert_eq!(EXR_HALF_ZIP.title(), "EXR ZIP half");
+        assert_eq!(dpx.title(), "DPX uint10");
+        assert_eq!(
+            dpx.file(Path::new("d"), "oiio"),
+            PathBuf::from("d/oiio-uint10-filled-a.dpx")
+        );
+        assert_eq!(
+            CASES[5].file(Path::new("d"), "frame"),
+            PathBuf::from("d/frame-uint16-none.tif")
+        );
+    }
+
+    /// The integer cases write what a render with that `infer.format` writes, and that is the
+    /// layout the peer is asked for (10-bit filled method A big-endian DPX, uncompressed 16-bit
+    /// TIFF), at the bit depth their pixel names.
+    #[test]
+    fn integer_cases_write_the_renders_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let img = Image::from_fn_rgb(7, 3, |x, y| [x as f32 / 6.0, y as f32 / 2.0, 0.5]);
+        for case in &CASES[4..] {
+            let opts = case.options().unwrap();
+            assert_eq!(Some(opts.bits), case.bits(), "{case:?}");
+            let path = case.file(dir.path(), "tinct");
+            media::write(&path, &img, &opts).unwrap();
+            let info = media::info::probe(&path).unwrap();
+            match case.format {
+                OutputFormat::Dpx => {
+                    assert_eq!(info.pixel_type, media::info::PixelType::UInt10);
+                    assert!(
+                        info.layout.starts_with("filled method A, big-endian"),
+                        "{}",
+                        info.layout
+                    );
+                }
+                _ => {
+                    assert_eq!(info.pixel_type, media::info::PixelType::UInt16);
+                    assert_eq!(info.compression, "none");
+                }
+            }
+            let back = read_frame(&path).unwrap();
+            assert_eq!(first_mismatch(&back.data, &img.data, *case, true), None);
+        }
     }
 
     #[test]
@@ -591,17 +873,53 @@ mod tests {
 
     #[test]
     fn half_tolerance_accepts_rounding_and_rejects_real_errors() {
+        let (half, float) = (CASES[0], CASES[2]);
         let want = [1000.0f32, 0.25, 1e-6, 0.0];
         let rounded: Vec<f32> = want
             .iter()
             .map(|&v| half::f16::from_f32(v).to_f32())
             .collect();
-        assert_eq!(first_mismatch(&rounded, &want, true), None);
+        assert_eq!(first_mismatch(&rounded, &want, half, true), None);
         let mut wrong = rounded.clone();
         wrong[1] *= 1.01;
-        assert_eq!(first_mismatch(&wrong, &want, true).map(|m| m.0), Some(1));
+        assert_eq!(
+            first_mismatch(&wrong, &want, half, true).map(|m| m.0),
+            Some(1)
+        );
         // Float must be exact.
-        assert_eq!(first_mismatch(&rounded, &want, false).map(|m| m.0), Some(2));
+        assert_eq!(
+            first_mismatch(&rounded, &want, float, true).map(|m| m.0),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn integer_tolerance_is_half_a_code_rounded_one_code_else_of_the_clipped_source() {
+        let dpx = CASES[4];
+        let code = 1.0 / 1023.0;
+        let want = [0.5f32, 2.0, -1.0];
+        // Clipped to 0..1, then quantised.
+        let q: Vec<f32> = want
+            .iter()
+            .map(|v| (v.clamp(0.0, 1.0) * 1023.0).round() / 1023.0)
+            .collect();
+        assert_eq!(first_mismatch(&q, &want, dpx, true), None);
+        // OpenImageIO truncates: up to one code off.
+        let truncated = [0.5 - 0.95 * code, 1.0, 0.0];
+        assert_eq!(first_mismatch(&truncated, &want, dpx, false), None);
+        assert_eq!(
+            first_mismatch(&truncated, &want, dpx, true).map(|m| m.0),
+            Some(0)
+        );
+        let wrong = [0.5 + 1.5 * code, 1.0, 0.0];
+        assert_eq!(
+            first_mismatch(&wrong, &want, dpx, false).map(|m| m.0),
+            Some(0)
+        );
+        // Means of one file by two readers: one 16-bit step apart at most, for integers only.
+        assert!(dpx.means_agree(0.25, 0.25 + 0.9 / 65535.0));
+        assert!(!dpx.means_agree(0.25, 0.25 + 2.0 / 65535.0));
+        assert!(!CASES[0].means_agree(0.25, 0.25 + 0.9 / 65535.0));
     }
 
     #[test]

@@ -14,7 +14,9 @@
 //! overlap; a sequential loop scores the slowest stage's share of the sum), and the peak RSS
 //! after renders of N and of 3N frames (bounded memory: the second is no higher). Every frame of
 //! the whole render is checked against the sequential result of the same functions, bit for bit.
-//! Then the same in a child process with one thread everywhere (rayon, torch, one writer).
+//! Then the same in a child process with one thread everywhere (rayon, torch, one writer), and
+//! last the delivery's EXR ZIP half write against OpenImageIO ([`print_exr_write_against_oiio`],
+//! `bench io`'s case).
 
 use super::BenchOpts;
 use crate::media::{self, Image, Sequence, WriteOptions};
@@ -252,4 +254,60 @@ pub fn matchgrade_compute<'a>() -> Compute<'a> {
             Ok(img)
         }),
     }
+}
+
+/// The render's EXR writes against OpenImageIO's, printed after the render sections: `bench
+/// io`'s EXR half ZIP write case (the delivery default) on the same 2048x1080 frame, tinct timed
+/// in this process at its default threads and the peer at its own, checked as `bench io` checks
+/// it; one line per case. A peer that cannot run is said in that line, not an error.
+pub fn print_exr_write_against_oiio(opts: &BenchOpts) -> anyhow::Result<()> {
+    use super::io;
+    let cases = [io::EXR_HALF_ZIP];
+    let (_, writes) = io::repeats(opts.quick);
+    // Reads are not reported here: one timed read each.
+    let reads = 1;
+    let (_, frame) = io::footage_frame_2k(&opts.footage)?;
+    let dir = tempfile::tempdir().context("creating the EXR write bench folder")?;
+    io::prepare(dir.path(), &frame, &cases)?;
+    let ours = io::measure_tinct(dir.path(), reads, writes, &cases)?;
+    println!(
+        "\nEXR write against OpenImageIO ({}x{} frame, median of {writes} writes + fsync, default \
+         threads; ratio = tinct/OpenImageIO throughput; all cases: tinct bench io)",
+        frame.width, frame.height
+    );
+    match io::oiio_peer(dir.path(), reads, writes, io::Threads::Default, &cases) {
+        Ok(peer) => {
+            io::verify(dir.path(), &frame, &ours, &peer, &cases)?;
+            for case in cases {
+                let [_, write] = io::case_rows(case, &ours, &peer)?;
+                println!(
+                    "{} write: tinct {:.1} MB/s, OpenImageIO {:.1} MB/s, ratio {:.2}",
+                    case.title(),
+                    write.tinct_mb_per_s(),
+                    write.oiio_mb_per_s(),
+                    write.ratio()
+                );
+            }
+        }
+        Err(e) => {
+            // The last line of the chain: the OS error, or Python's ModuleNotFoundError.
+            let why = format!("{e:#}");
+            let why = why
+                .lines()
+                .rfind(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim();
+            for case in cases {
+                let [_, write] = io::case_rows(case, &ours, &ours)?;
+                println!(
+                    "{} write: tinct {:.1} MB/s, OpenImageIO not measured: its peer \
+                     (benches/io_peer.py, {}) did not run: {why}",
+                    case.title(),
+                    write.tinct_mb_per_s(),
+                    super::python(),
+                );
+            }
+        }
+    }
+    Ok(())
 }

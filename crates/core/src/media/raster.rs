@@ -137,21 +137,27 @@ pub fn read(path: &Path, f: Format) -> Result<Decoded> {
 /// Decoded bytes (native-endian samples, as the codecs return them) to 0..1 floats (floats
 /// as they are). Luma+alpha has no slot in `Image` (1, 3 or 4 channels): it widens to RGBA.
 fn widen(ct: ColorType, raw: &[u8], out: &mut [f32]) {
-    let u8s = || raw.iter().map(|&v| v as f32 / 255.0);
-    let u16s = || {
-        raw.chunks_exact(2)
-            .map(|b| u16::from_ne_bytes([b[0], b[1]]) as f32 / 65535.0)
-    };
-    let samples: Box<dyn Iterator<Item = f32>> = match ct {
-        ColorType::Rgb32F | ColorType::Rgba32F => Box::new(
+    match ct {
+        ColorType::Rgb32F | ColorType::Rgba32F => fill(
+            ct,
             raw.chunks_exact(4)
                 .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]])),
+            out,
         ),
-        ColorType::L16 | ColorType::La16 | ColorType::Rgb16 | ColorType::Rgba16 => Box::new(u16s()),
-        _ => Box::new(u8s()),
-    };
+        ColorType::L16 | ColorType::La16 | ColorType::Rgb16 | ColorType::Rgba16 => fill(
+            ct,
+            raw.chunks_exact(2)
+                .map(|b| u16::from_ne_bytes([b[0], b[1]]) as f32 / 65535.0),
+            out,
+        ),
+        _ => fill(ct, raw.iter().map(|&v| v as f32 / 255.0), out),
+    }
+}
+
+/// `widen`'s copy, generic over the sample iterator so each type's loop is compiled on its own
+/// (a boxed iterator costs a virtual call per sample).
+fn fill(ct: ColorType, mut samples: impl Iterator<Item = f32>, out: &mut [f32]) {
     if matches!(ct, ColorType::La8 | ColorType::La16) {
-        let mut samples = samples;
         for px in out.chunks_exact_mut(4) {
             let (l, a) = (samples.next().unwrap_or(0.0), samples.next().unwrap_or(0.0));
             px.copy_from_slice(&[l, l, l, a]);
@@ -253,7 +259,7 @@ pub fn write(path: &Path, f: Format, img: &Image, opts: &WriteOptions) -> Result
         (c @ (1 | 3 | 4), 8) => (
             img.data
                 .iter()
-                .map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
+                .map(|&v| super::quantize(v, 255.0) as u8)
                 .collect(),
             [
                 ExtendedColorType::L8,
@@ -262,10 +268,14 @@ pub fn write(path: &Path, f: Format, img: &Image, opts: &WriteOptions) -> Result
             ][c / 2],
         ),
         (c @ (1 | 3 | 4), 16) => (
-            img.data
-                .iter()
-                .flat_map(|v| ((v.clamp(0.0, 1.0) * 65535.0).round() as u16).to_ne_bytes())
-                .collect(),
+            {
+                // Sized once and filled in place (a `flat_map` collect grows and copies).
+                let mut bytes = vec![0u8; img.data.len() * 2];
+                for (d, &v) in bytes.chunks_exact_mut(2).zip(&img.data) {
+                    d.copy_from_slice(&(super::quantize(v, 65535.0) as u16).to_ne_bytes());
+                }
+                bytes
+            },
             [
                 ExtendedColorType::L16,
                 ExtendedColorType::Rgb16,

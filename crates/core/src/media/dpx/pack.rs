@@ -102,7 +102,7 @@ pub fn pack_line(
     line: &mut [u8],
 ) {
     let max = (1u32 << bits) - 1;
-    let q = |v: f32| (v.clamp(0.0, 1.0) * max as f32).round() as u32;
+    let q = |v: f32| crate::media::quantize(v, max as f32);
     let put16 = |dst: &mut [u8], v: u16| {
         dst.copy_from_slice(&if be { v.to_be_bytes() } else { v.to_le_bytes() })
     };
