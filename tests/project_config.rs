@@ -77,7 +77,13 @@ fn unknown_section() {
 
 #[test]
 fn value_of_the_wrong_type() {
-    assert_invalid("wrong_type.toml", 2, 9, "train.steps", "invalid type");
+    assert_invalid(
+        "wrong_type.toml",
+        2,
+        9,
+        "train.steps",
+        "not a number of steps",
+    );
 }
 
 #[test]

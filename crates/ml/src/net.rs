@@ -293,7 +293,7 @@ mod tests {
         let y = net.forward(&x);
         assert_eq!(y.size(), vec![2, 2, 32, 48]);
         // Zero head and identity prior: the prediction starts as the input's chroma.
-        let diff = (y - x.narrow(1, 1, 2)).abs().max().double_value(&[]);
+        let diff = (&y - x.narrow(1, 1, 2)).abs().max().double_value(&[]);
         assert!(diff < 1e-5, "{diff}");
         // A 5-channel input (positions given) runs the same network.
         let positioned = Tensor::cat(

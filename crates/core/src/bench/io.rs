@@ -456,10 +456,7 @@ fn tinct_child(
 }
 
 fn peer_script() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../benches/io_peer.py"
-    ))
+    super::peer_script("io_peer.py")
 }
 
 /// Time OpenImageIO on `cases` (files from [`prepare`] in `dir`) in `benches/io_peer.py`.
