@@ -208,7 +208,7 @@ impl<'a> Run<'a> {
         let size: ModelSize = cfg.model;
         let half = cfg.half && device.is_cuda();
         let data = load_data(ctx, device)?;
-        let use_lut = cfg.prior == Prior::Lut;
+        let use_lut = cfg.prior != Prior::None;
         let resume_from = resume_source(ctx, resume)?;
         let nodes = match &resume_from {
             Some((_, _, loaded)) => loaded.prior_nodes()?,
@@ -238,6 +238,22 @@ impl<'a> Run<'a> {
                 mg.lut_size,
                 t.elapsed().as_secs_f64()
             ));
+            if cfg.prior == Prior::Auto && !data.validation.is_empty() {
+                let opts = TileOptions {
+                    half: half && device.is_cuda(),
+                    place: data.place,
+                    ..TileOptions::default()
+                };
+                choose_prior(
+                    ctx,
+                    &mut net,
+                    &lut,
+                    &data.validation,
+                    device,
+                    &opts,
+                    data.chroma_px,
+                )?;
+            }
         }
         if let Some((from, ckpt, loaded)) = &resume_from {
             let (from, ckpt) = (*from, ckpt.as_path());
@@ -570,6 +586,36 @@ fn chroma_loss(pred: &tch::Tensor, target: &tch::Tensor, scale: u32) -> tch::Ten
 pub struct Validation {
     pub low_passed: DeltaE,
     pub raw: DeltaE,
+}
+
+/// `train.prior = auto`: keep the grade prior, or swap in "the input's own chroma" (an identity
+/// table of the same size), whichever renders the validation frames closer at step 0.
+fn choose_prior(
+    ctx: &Ctx,
+    net: &mut ChromaNet,
+    lut: &crate::grade::Lut3d,
+    validation: &[(i64, Image, Image)],
+    device: Device,
+    opts: &TileOptions,
+    chroma_px: usize,
+) -> anyhow::Result<()> {
+    let score = |net: &ChromaNet| -> anyhow::Result<f64> {
+        Ok(validate(net, validation, device, opts, chroma_px)?
+            .map_or(f64::NAN, |v| v.low_passed.mean))
+    };
+    let with_grade = score(net)?;
+    net.set_prior(&crate::grade::Lut3d::identity(lut.size));
+    let with_own = score(net)?;
+    // Keep the grade unless "no colour" is measurably closer (a NaN keeps the grade).
+    let keep_grade = with_own.partial_cmp(&with_grade) != Some(std::cmp::Ordering::Less);
+    if keep_grade {
+        net.set_prior(lut);
+    }
+    ctx.log(format!(
+        "train.prior = auto: validation ΔE00 at step 0 with the global grade {with_grade:.3}, with the input's own chroma {with_own:.3}: {}",
+        if keep_grade { "the grade" } else { "the input's own chroma (the grade's colours are further from the reference than none)" }
+    ));
+    Ok(())
 }
 
 /// The run folder a resume continues: the folder given, or the one holding the checkpoint file.

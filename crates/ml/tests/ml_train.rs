@@ -95,6 +95,7 @@ fn tiny_training_lowers_the_loss_and_writes_its_outputs() {
 fn start_de00(p: &tinct_ml::project::Project, prior: tinct_ml::project::config::Prior) -> f64 {
     let name = match prior {
         tinct_ml::project::config::Prior::Lut => "prior-lut",
+        tinct_ml::project::config::Prior::Auto => "prior-auto",
         tinct_ml::project::config::Prior::None => "prior-none",
     };
     let mut c = ctx(p, name);
@@ -123,6 +124,15 @@ fn the_grade_prior_starts_training_from_the_global_grade() {
     // The prior travels with the checkpoint: a render from it matches the step-0 network.
     let ck = checkpoint::read(&checkpoint::path_for(&ctx(&p, "prior-lut").artifacts(), 1)).unwrap();
     assert_eq!(ck.prior_nodes().unwrap(), 17);
+    // `auto` measures both starts on the validation frames and keeps the closer one: here the
+    // grade, so its step 0 is the LUT prior's.
+    let auto = start_de00(&p, tinct_ml::project::config::Prior::Auto);
+    assert!((auto - lut).abs() < 1e-9, "auto {auto} vs LUT {lut}");
+    let log = std::fs::read_to_string(ctx(&p, "prior-auto").run_dir.join("log.txt")).unwrap();
+    assert!(
+        log.contains("train.prior = auto") && log.contains(": the grade"),
+        "{log}"
+    );
 }
 
 #[test]

@@ -131,8 +131,13 @@ pub enum LrSchedule {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Prior {
-    /// A global 3D LUT fitted on the training pairs before the first step.
+    /// Whichever of `lut` and `none` scores better on the validation frames before the first
+    /// step (`lut` without validation frames). On a B&W print a global grade can only give each
+    /// grey level its average colour, which can be further from the truth than no colour at all;
+    /// on a faded colour print the grade wins by far.
     #[default]
+    Auto,
+    /// A global 3D LUT fitted on the training pairs before the first step.
     Lut,
     /// The input's own chroma.
     None,

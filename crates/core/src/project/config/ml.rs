@@ -59,7 +59,7 @@ pub struct TrainConfig {
     pub seed: u64,
     /// What the network predicts a residual on: `lut` = a global 3D LUT fitted on the training
     /// pairs before the first step (the MatchGrade fit, `matchgrade.lut-size` etc.), `none` =
-    /// the input's own chroma.
+    /// the input's own chroma, `auto` = whichever of the two validates better at step 0.
     pub prior: Prior,
     /// Where the render's luma comes from: `tone` = the source's, through a smooth monotone
     /// curve fitted on the training pairs (its detail and grain, the reference's tone scale);
@@ -117,7 +117,7 @@ impl Default for TrainConfig {
             jitter_grade: 0.1,
             half: false,
             seed: 1,
-            prior: Prior::Lut,
+            prior: Prior::Auto,
             luma: LumaMode::Grade,
             loss_scale: 1,
             luma_field: true,
