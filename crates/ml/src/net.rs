@@ -196,6 +196,17 @@ pub struct Place {
     pub scale: f64,
 }
 
+impl From<tinct_core::grade::luma_field::FrameWindow> for Place {
+    /// Where prep says its pairs lie (the alignment's linked crop), at full resolution.
+    fn from(w: tinct_core::grade::luma_field::FrameWindow) -> Place {
+        Place {
+            origin: w.origin.map(|v| v as f64),
+            frame: w.frame.map(|v| v as f64),
+            scale: 1.0,
+        }
+    }
+}
+
 impl Place {
     pub fn whole(w: i64, h: i64) -> Place {
         Place {

@@ -154,11 +154,7 @@ fn load_data(ctx: &Ctx, device: Device) -> anyhow::Result<Data> {
             .collect()
     };
     let train_images = read_all(&train_pairs)?;
-    let place = manifest.frame_window.map(|w| super::net::Place {
-        origin: w.origin.map(|v| v as f64),
-        frame: w.frame.map(|v| v as f64),
-        scale: 1.0,
-    });
+    let place = manifest.frame_window.map(super::net::Place::from);
     let pairs: Vec<PairPyramid> = train_images
         .iter()
         .map(|(f, i, t)| dataset::pyramid(*f, i, t, device, levels, crop, place))
@@ -634,10 +630,11 @@ fn run_folder(from: &Path, ckpt: &Path) -> PathBuf {
 fn decided_total(run: &Path) -> Option<u64> {
     let text = std::fs::read(run.join("artifacts/train_setup.json")).ok()?;
     let v: serde_json::Value = serde_json::from_slice(&text).ok()?;
-    v.get("auto_pending")
-        .and_then(serde_json::Value::as_bool)
-        .is_none_or(|pending| !pending)
-        .then(|| v.get("total_steps")?.as_u64())?
+    // A run stopped before `auto` decided recorded only the placeholder count.
+    if v.get("auto_pending").and_then(serde_json::Value::as_bool) == Some(true) {
+        return None;
+    }
+    v.get("total_steps")?.as_u64()
 }
 
 /// ΔE00 of the network's render of each held-out frame against its target, pooled.

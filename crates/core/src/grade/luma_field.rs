@@ -53,11 +53,10 @@ impl FrameWindow {
 
     /// Frame position (0..1) of pixel centre (x, y) of the image.
     fn uv(&self, x: usize, y: usize) -> (f64, f64) {
+        let (w, h) = (self.frame[0].max(1) as f64, self.frame[1].max(1) as f64);
         (
-            (self.origin[0] + x) as f64 / self.frame[0].max(1) as f64
-                + 0.5 / self.frame[0].max(1) as f64,
-            (self.origin[1] + y) as f64 / self.frame[1].max(1) as f64
-                + 0.5 / self.frame[1].max(1) as f64,
+            ((self.origin[0] + x) as f64 + 0.5) / w,
+            ((self.origin[1] + y) as f64 + 0.5) / h,
         )
     }
 }
@@ -141,10 +140,15 @@ impl LumaField {
                     let (u, v) = window.uv(x, y);
                     // The row of this sample: gain terms (s − ½)·w_k, offset terms w_k; the
                     // target is the change from s.
-                    let row: Vec<(usize, f64)> = corners(nodes, u, v)
-                        .iter()
-                        .flat_map(|&(k, wk)| [(k, wk * (s - 0.5)), (n + k, wk)])
-                        .collect();
+                    let c = corners(nodes, u, v);
+                    let row: [(usize, f64); 8] = std::array::from_fn(|i| {
+                        let (k, wk) = c[i / 2];
+                        if i % 2 == 0 {
+                            (k, wk * (s - 0.5))
+                        } else {
+                            (n + k, wk)
+                        }
+                    });
                     for &(i, ai) in &row {
                         atb[i] += ai * (r - s);
                         for &(j, aj) in &row {

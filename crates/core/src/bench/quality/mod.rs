@@ -58,6 +58,16 @@ pub struct ValidationCurve {
     pub raw_last: Option<f64>,
 }
 
+impl CaseResult {
+    /// Wall time of the training stage, in seconds (0 when it did not run).
+    pub fn train_seconds(&self) -> f64 {
+        self.stage_seconds
+            .iter()
+            .find(|(s, _)| s == "train")
+            .map_or(0.0, |(_, t)| *t)
+    }
+}
+
 /// Run every case and print its table; returns the results (for `--json` and tests).
 pub fn run(opts: &QualityOpts) -> anyhow::Result<Vec<CaseResult>> {
     let cache = match &opts.cache {
@@ -227,12 +237,7 @@ fn print_case(r: &CaseResult) {
             raw(v.raw_last)
         );
     }
-    let train = r
-        .stage_seconds
-        .iter()
-        .find(|(s, _)| s == "train")
-        .map_or(0.0, |(_, t)| *t);
-    println!("   training wall time {:.1} min", train / 60.0);
+    println!("   training wall time {:.1} min", r.train_seconds() / 60.0);
 }
 
 /// The acceptance lines, checked on what was measured.
@@ -268,11 +273,7 @@ fn print_acceptance(results: &[CaseResult]) {
                 ml.detail_r.map_or("-".into(), |d| format!("{d:.3}"))
             );
         }
-        let train = r
-            .stage_seconds
-            .iter()
-            .find(|(s, _)| s == "train")
-            .map_or(0.0, |(_, t)| *t);
+        let train = r.train_seconds();
         println!(
             "           training {:.1} min (≤ 10 on a CPU) {}",
             train / 60.0,
