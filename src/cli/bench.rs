@@ -25,6 +25,10 @@ pub enum Commands {
         /// `quality`: also write the results as JSON to this file.
         #[arg(long)]
         json: Option<std::path::PathBuf>,
+        /// `quality`: score the renders already in each case's folder, without running the
+        /// pipeline again (after a change to the scoring only).
+        #[arg(long)]
+        rescore: bool,
     },
 }
 
@@ -54,11 +58,26 @@ pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
         cases,
         seed,
         json,
+        rescore,
     } = cmd;
     match name {
         Bench::Ml => return bench_in_worker("bench-ml", footage, quick),
         Bench::Render => return bench_in_worker("bench-render", footage, quick),
-        Bench::Quality => return bench_quality(cases, seed, quick, &g.set, json),
+        Bench::Quality => {
+            let opts = tinct_core::bench::quality::QualityOpts {
+                cases: if cases.is_empty() {
+                    tinct_core::bench::quality::Case::ALL.to_vec()
+                } else {
+                    cases
+                },
+                seed,
+                quick,
+                sets: g.set.clone(),
+                cache: None,
+                rescore,
+            };
+            return bench_quality(&opts, json);
+        }
         Bench::Startup => return crate::bench::startup::run(quick).map(|()| 0),
         _ => {}
     }
@@ -101,25 +120,10 @@ fn bench_in_worker(
 
 /// `bench quality`: needs no footage folder (the cases come from the embedded panoramas).
 fn bench_quality(
-    cases: Vec<tinct_core::bench::quality::Case>,
-    seed: u64,
-    quick: bool,
-    sets: &[String],
+    opts: &tinct_core::bench::quality::QualityOpts,
     json: Option<std::path::PathBuf>,
 ) -> anyhow::Result<u8> {
-    use tinct_core::bench::quality;
-    let opts = quality::QualityOpts {
-        cases: if cases.is_empty() {
-            quality::Case::ALL.to_vec()
-        } else {
-            cases
-        },
-        seed,
-        quick,
-        sets: sets.to_vec(),
-        cache: None,
-    };
-    let results = quality::run(&opts)?;
+    let results = tinct_core::bench::quality::run(opts)?;
     if let Some(path) = json {
         crate::fsx::write_atomic(&path, &serde_json::to_vec_pretty(&results)?)?;
     }

@@ -14,7 +14,7 @@ use super::{Ctx, Outcome};
 use crate::color::Colorspace;
 use crate::color::tone::{ToneCurve, ToneFit};
 use crate::color::working as space;
-use crate::grade::luma_field::{FrameWindow, LumaField};
+use crate::grade::luma_field::{FieldPair, FrameWindow, LumaField};
 use crate::media::{self, Image, WriteOptions};
 use crate::project::config::LumaMode;
 use crate::project::layout;
@@ -105,11 +105,12 @@ impl LumaBase {
 }
 
 impl LumaFix {
-    /// `img`, lying at `window` in the source frame, with its luma corrected.
-    pub fn apply(&self, img: &Image, window: FrameWindow) -> Image {
+    /// `img` (source frame `frame`, lying at `window` in the source frame) with its luma
+    /// corrected.
+    pub fn apply(&self, img: &Image, window: FrameWindow, frame: i64) -> Image {
         let based = self.base.apply(img);
         match &self.field {
-            Some(f) => f.apply(&based, window),
+            Some(f) => f.apply(&based, window, frame),
             None => based,
         }
     }
@@ -124,10 +125,11 @@ impl LumaFix {
         };
         match &self.field {
             Some(f) => format!(
-                "{base}, then the fade field across the frame ({}x{} nodes, largest shift {:.3})",
+                "{base}, then the fade field across the frame ({}x{} nodes, largest shift {:.3}; {})",
                 f.nodes[0],
                 f.nodes[1],
-                f.largest_shift()
+                f.largest_shift(),
+                f.describe_drift()
             ),
             None => base,
         }
@@ -266,7 +268,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         } else {
             let (src, reference) = read_pair(ctx, p)?;
             let src = match &curve {
-                Some(c) => c.apply(&src, window),
+                Some(c) => c.apply(&src, window, p.frame),
                 None => src,
             };
             let (input, target) =
@@ -475,16 +477,31 @@ fn fit_field(
     let mut fixed = Vec::new();
     for p in pairs.iter().filter(|p| !validation.contains(&p.frame)) {
         let (src, reference) = read_pair(ctx, p)?;
-        fixed.push((base.apply(&src), reference));
+        fixed.push((p.frame, base.apply(&src), reference));
     }
-    let refs: Vec<_> = fixed.iter().map(|(s, r)| (s, r, window)).collect();
-    let field = LumaField::fit(&refs)?;
+    let refs: Vec<_> = fixed
+        .iter()
+        .map(|(frame, source, reference)| FieldPair {
+            source,
+            reference,
+            window,
+            frame: *frame,
+        })
+        .collect();
+    // The whole reel's extent, not a farm chunk's: the drift is measured head to tail.
+    let (seq, _) = ctx.source_frames()?;
+    let reel = match (seq.frames.iter().min(), seq.frames.iter().max()) {
+        (Some(&a), Some(&b)) if b > a => Some([a, b]),
+        _ => None,
+    };
+    let field = LumaField::fit(&refs, reel)?;
     ctx.log(format!(
-        "train.luma-field: {}x{} nodes fitted on {} training pairs, largest luma shift at mid-grey {:.3}",
+        "train.luma-field: {}x{} nodes fitted on {} training pairs, largest luma shift at mid-grey {:.3}; {}",
         field.nodes[0],
         field.nodes[1],
         refs.len(),
-        field.largest_shift()
+        field.largest_shift(),
+        field.describe_drift()
     ));
     Ok(field)
 }

@@ -83,7 +83,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         |frame| {
             let src = render::read_source(&seq, frame, assume)?;
             Ok(match &curve {
-                Some(c) => c.apply(&src, FrameWindow::whole(&src)),
+                Some(c) => c.apply(&src, FrameWindow::whole(&src), frame),
                 None => src,
             })
         },

@@ -16,6 +16,7 @@ mod score;
 pub use cases::{Case, CaseSplit};
 pub use score::{Scores, VariantScore};
 
+use crate::demo;
 use crate::jobs;
 use crate::ops::{self, Launch};
 use std::path::{Path, PathBuf};
@@ -32,6 +33,8 @@ pub struct QualityOpts {
     pub sets: Vec<String>,
     /// Where cases are cached (default `~/.cache/tinct/bench-quality`).
     pub cache: Option<PathBuf>,
+    /// Score the renders already in each case's folder; run no stage.
+    pub rescore: bool,
 }
 
 /// One case's result: per-stage wall time and the scores.
@@ -101,6 +104,9 @@ fn run_case(case: Case, opts: &QualityOpts, cache: &Path) -> anyhow::Result<Case
     let dir = cache.join(format!("{}-s{}", case.id(), opts.seed));
     let truth = cases::ensure_generated(case, opts.seed, &dir)?;
     let split = cases::split(&truth, opts.seed);
+    if opts.rescore {
+        return rescore_case(case, opts, dir, truth, split);
+    }
     cases::reset_pipeline(&dir, &truth)?;
     let mut sets = opts.sets.clone();
     if opts.quick {
@@ -158,6 +164,43 @@ fn run_case(case: Case, opts: &QualityOpts, cache: &Path) -> anyhow::Result<Case
     })
 }
 
+/// Score what the last full run of the case left (its renders and its last training job).
+fn rescore_case(
+    case: Case,
+    opts: &QualityOpts,
+    dir: PathBuf,
+    truth: demo::DemoTruth,
+    split: CaseSplit,
+) -> anyhow::Result<CaseResult> {
+    println!(
+        "\n== {} (seed {}, rescored: the renders of its last run) ==",
+        case.id(),
+        opts.seed
+    );
+    let project = crate::project::open(Some(&dir), &opts.sets)?;
+    let (held_out_shots, unseen_frames) = score::score_case(&project, &truth, &split)?;
+    let mut runs: Vec<String> = std::fs::read_dir(dir.join("runs"))
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| n.contains("-train-"))
+                .collect()
+        })
+        .unwrap_or_default();
+    runs.sort();
+    let validation = runs
+        .last()
+        .and_then(|id| validation_curve(&jobs::record::run_dir_of(&dir, id)));
+    Ok(CaseResult {
+        case,
+        dir,
+        split,
+        stage_seconds: Vec::new(),
+        held_out_shots,
+        unseen_frames,
+        validation,
+    })
+}
+
 /// Launch one stage as the operator's console would, wait for it, fail with its log's tail.
 fn run_stage(dir: &Path, stage: &str, sets: &[String]) -> anyhow::Result<String> {
     let launch = Launch {
@@ -207,19 +250,33 @@ fn print_case(r: &CaseResult) {
     ] {
         println!("   {label} ({} frames):", s.frames);
         println!(
-            "     {:<11} {:>9} {:>7} {:>8} {:>8} {:>9}",
-            "variant", "ΔE00 mean", "p95", "colour", "flicker", "detail r"
+            "     {:<11} {:>9} {:>7} {:>13} {:>8} {:>8} {:>9}",
+            "variant", "ΔE00 mean", "p95", "print levels", "colour", "flicker", "detail r"
         );
         for v in &s.variants {
             println!(
-                "     {:<11} {:>9.2} {:>7.2} {:>8.2} {:>8.2} {:>9}",
+                "     {:<11} {:>9.2} {:>7.2} {:>13.2} {:>8.2} {:>8.2} {:>9}",
                 v.name,
                 v.de00_mean,
                 v.de00_p95,
+                v.de00_mean_print_levels,
                 v.colourfulness_ratio,
                 v.flicker_ratio,
                 v.detail_r.map_or("-".into(), |r| format!("{r:.3}"))
             );
+        }
+        for v in s.variants.iter().filter(|v| v.name != "source") {
+            let shots: Vec<String> = v
+                .shot_bias
+                .iter()
+                .map(|b| {
+                    format!(
+                        "shot {} ({:+.1} {:+.1} {:+.1})",
+                        b.shot, b.lab[0], b.lab[1], b.lab[2]
+                    )
+                })
+                .collect();
+            println!("     {:<11} mean ΔL* Δa* Δb* per shot: {}", v.name, shots.join(", "));
         }
         if let Some(ratio) = s.ml_over_matchgrade() {
             println!("     ML / MatchGrade ΔE00 mean: {ratio:.2}");

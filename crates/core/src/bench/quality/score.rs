@@ -1,8 +1,15 @@
 //! Scoring renders against the clean truth: ΔE00 (mean, p95), colourfulness and flicker as
 //! ratios to the truth's, and how much of the scan's fine detail survives.
+//!
+//! The truth is the clean print *at the reference's levels*: the telecine put the print's clear
+//! base at white (a linear gain, `video_gain`, 1.12 on these cases), and a recovery follows its
+//! reference, so that gain is part of the colour the operator asked for. Scored against the
+//! print's own levels instead, every render that learnt from the reference carries the same
+//! +2.5–3.5 L* on every shot (measured), which no method can know from the pairs and which hides
+//! the differences between them; that figure is still reported (`ΔE00 print levels`).
 
 use super::cases::CaseSplit;
-use crate::color::{metrics, tone, working};
+use crate::color::{lab, metrics, tone, working};
 use crate::demo::DemoTruth;
 use crate::media::{self, Image};
 use crate::project::{Project, layout};
@@ -16,12 +23,25 @@ pub struct VariantScore {
     pub name: &'static str,
     pub de00_mean: f64,
     pub de00_p95: f64,
+    /// ΔE00 mean against the clean print at its own levels (without the transfer's gain).
+    pub de00_mean_print_levels: f64,
     /// Mean colourfulness over the truth's (1 = as colourful as the film was).
     pub colourfulness_ratio: f64,
     /// Frame-to-frame change of mean chroma within shots, over the truth's (1 = as steady).
     pub flicker_ratio: f64,
     /// Correlation of the render's fine luma detail (Y' − its 5-pixel blur) with the source's.
     pub detail_r: Option<f64>,
+    /// Mean Lab error (render − truth) per shot: where the error is a shot's or the reel's cast
+    /// and tone rather than the picture's detail.
+    pub shot_bias: Vec<ShotBias>,
+}
+
+/// One shot's mean L*, a*, b* error against the truth.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ShotBias {
+    pub shot: usize,
+    pub frames: usize,
+    pub lab: [f64; 3],
 }
 
 /// Every variant over one group of frames.
@@ -51,6 +71,43 @@ struct Acc {
     flicker: f64,
     detail: Vec<f64>,
     prev: Option<(usize, metrics::MeanChroma)>,
+    bias: Vec<ShotBias>,
+    /// Sum and count of ΔE00 against the print's own levels.
+    print_levels: (f64, usize),
+}
+
+impl Acc {
+    /// Add one frame's mean Lab error to its shot's running mean.
+    fn add_bias(&mut self, shot: usize, lab: [f64; 3]) {
+        if self.bias.last().is_none_or(|b| b.shot != shot) {
+            self.bias.push(ShotBias {
+                shot,
+                frames: 0,
+                lab: [0.0; 3],
+            });
+        }
+        let b = self.bias.last_mut().expect("pushed above");
+        b.frames += 1;
+        let n = b.frames as f64;
+        for (m, v) in b.lab.iter_mut().zip(lab) {
+            *m += (v - *m) / n;
+        }
+    }
+}
+
+/// Mean of (a − b) in CIELAB over every pixel.
+fn mean_lab_error(a: &Image, b: &Image) -> [f64; 3] {
+    let mut sum = [0f64; 3];
+    let n = (a.width * a.height).max(1);
+    for y in 0..a.height {
+        for x in 0..a.width {
+            let (la, lb) = (lab::linear_to_lab(a.rgb(x, y)), lab::linear_to_lab(b.rgb(x, y)));
+            for c in 0..3 {
+                sum[c] += la[c] - lb[c];
+            }
+        }
+    }
+    sum.map(|s| s / n as f64)
 }
 
 /// Score the held-out shots and the unseen frames of trained shots.
@@ -90,8 +147,13 @@ fn score_frames(
     let mut accs: Vec<Acc> = VARIANTS.iter().map(|_| Acc::default()).collect();
     let (mut truth_colour, mut truth_flicker) = (0.0, 0.0);
     let mut truth_prev: Option<(usize, metrics::MeanChroma)> = None;
+    let gain = truth.reference.video_gain;
     for &(shot, f) in frames {
-        let want = read(clean.path(root, f), None)?;
+        let print = read(clean.path(root, f), None)?;
+        let mut want = print.clone();
+        for v in &mut want.data {
+            *v *= gain;
+        }
         let source = read(truth.source.path(root, f), None)?;
         let renders = [
             source.clone(),
@@ -121,8 +183,12 @@ fn score_frames(
             );
             let a = &mut accs[i];
             a.de.add(&metrics::de00_map(img, &want)?);
+            let at_print = metrics::de00_map(img, &print)?;
+            a.print_levels.0 += at_print.iter().map(|&v| f64::from(v)).sum::<f64>();
+            a.print_levels.1 += at_print.len();
             a.colour += metrics::colourfulness(img);
             a.flicker += step_change(&mut a.prev, shot, metrics::mean_chroma(img));
+            a.add_bias(shot, mean_lab_error(img, &want));
             if i > 0 {
                 a.detail.push(correlation(&detail(img), &source_detail));
             }
@@ -137,10 +203,12 @@ fn score_frames(
                 name,
                 de00_mean: s.mean,
                 de00_p95: s.p95,
+                de00_mean_print_levels: a.print_levels.0 / a.print_levels.1.max(1) as f64,
                 colourfulness_ratio: a.colour / truth_colour.max(1e-12),
                 flicker_ratio: a.flicker / truth_flicker.max(1e-12),
                 detail_r: (!a.detail.is_empty())
                     .then(|| a.detail.iter().sum::<f64>() / a.detail.len() as f64),
+                shot_bias: a.bias,
             })
         })
         .collect();
