@@ -17,7 +17,9 @@
 //! Threads: the exr crate compresses and decompresses on a rayon pool it builds per file, and
 //! tinct's own PIZ reader (`media::exr_io::piz`) on rayon's global pool, both sized by
 //! `RAYON_NUM_THREADS` (default: one per CPU); OpenImageIO uses its own pool (`threads`,
-//! `exr_threads`). DPX and TIFF are coded on one thread by both. The bench runs both at their
+//! `exr_threads`). DPX is coded on one thread by both; tinct's uncompressed TIFF
+//! (`media::tiff16`) reads bands of rows on rayon's global pool and, with more than one thread,
+//! converts the next band while the file takes the current one. The bench runs both at their
 //! defaults and both with one codec thread, each tinct pass in a child process so the
 //! environment variable applies cleanly.
 //!

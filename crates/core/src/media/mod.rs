@@ -17,6 +17,7 @@ mod image;
 pub mod info;
 mod raster;
 mod sequence;
+mod tiff16;
 pub mod video;
 
 pub use clip::Clip;

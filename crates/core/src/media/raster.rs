@@ -1,6 +1,10 @@
 //! PNG (8/16-bit), TIFF (8/16-bit integer, 32-bit float) and JPEG (read only) through the
 //! `image` crate. Integer samples are normalised to 0..1 and mean sRGB-encoded; float TIFF is
 //! scene-linear, which is how VFX and scanning tools write it.
+//!
+//! Uncompressed 8/16-bit luma/RGB/RGBA TIFF (what a render writes with `infer.format = "tiff"`)
+//! takes the hand-written path in [`super::tiff16`] both ways, with the same values; every
+//! other TIFF (compressed, float, tiled, planar, palette, ...) is read and written here.
 
 use super::error::{MediaError, Result};
 use super::header::{FileInfo, PixelType};
@@ -103,6 +107,16 @@ fn describe(ct: ColorType) -> Option<(Vec<&'static str>, PixelType)> {
 }
 
 pub fn read(path: &Path, f: Format) -> Result<Decoded> {
+    if f == Format::Tiff
+        && let Some(decoded) = super::tiff16::read(path)?
+    {
+        return Ok(decoded);
+    }
+    read_codec(path, f)
+}
+
+/// [`read`] through the `image` crate, whatever the file's layout.
+pub(super) fn read_codec(path: &Path, f: Format) -> Result<Decoded> {
     let dec = open(path, f)?
         .into_decoder()
         .map_err(|e| map_err(path, f, e))?;
@@ -254,6 +268,9 @@ pub fn write(path: &Path, f: Format, img: &Image, opts: &WriteOptions) -> Result
         path: path.into(),
         what,
     };
+    if f == Format::Tiff && super::tiff16::writes(img, opts.bits) {
+        return super::tiff16::write(path, img, opts.bits);
+    }
     let (w, h) = (img.width as u32, img.height as u32);
     let (bytes, ect): (Vec<u8>, ExtendedColorType) = match (img.channels, opts.bits) {
         (c @ (1 | 3 | 4), 8) => (
