@@ -246,3 +246,85 @@ fn grade_luma_is_applied_the_same_way_at_prep_and_at_render() {
         "render luma differs from the prepared luma by {max_dy}"
     );
 }
+
+#[test]
+fn the_reference_guide_gives_frames_nobody_trained_on_their_own_colour() {
+    let (dir, mut p) = trained();
+    // The colour reference of the whole reel (the fixture's pairs are frames 1-3), placed on
+    // the source by the identity, as the alignment stage records it. Frames 6-7 are a shot in
+    // warm light the training never saw: the same greys, another colour.
+    let shot = |f: i64| {
+        let mut c = colour_frame(f, W, H);
+        if f >= 6 {
+            for p in c.data.chunks_exact_mut(3) {
+                p[0] *= 1.35;
+                p[2] *= 0.6;
+            }
+        }
+        c
+    };
+    for f in [1i64, 2, 3, 6, 7] {
+        let colour = shot(f);
+        media::write(
+            &dir.path().join(format!("transfer/ref.{f:04}.exr")),
+            &colour,
+            &float_exr(),
+        )
+        .unwrap();
+        media::write(
+            &dir.path().join(format!("footage/scan.{f:04}.exr")),
+            &monochrome(&colour),
+            &float_exr(),
+        )
+        .unwrap();
+    }
+    let manifest_path = dir.path().join("pipeline/02_alignment/manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    for pair in manifest["pairs"].as_array_mut().unwrap() {
+        pair["matrix"] = serde_json::json!([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]);
+        pair["reference_frame"] = pair["frame"].clone();
+        pair["coverage"] = serde_json::json!(1.0);
+        pair["override"] = serde_json::json!("none");
+    }
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    p.config.reference.pattern = "transfer/ref.%04d.exr".into();
+    p.config.reference.colorspace = "linear-rec709".into();
+    let out_dir = dir.path().join("pipeline/04_inference_render");
+    let error_of = |guide, name: &str| {
+        let mut q = p.clone();
+        q.config.infer.guide = guide;
+        let mut c = ctx(&q, name);
+        c.frames = Some(FrameRange { first: 6, last: 7 });
+        c.force = true;
+        infer::run(&c).unwrap();
+        let log = std::fs::read_to_string(q.runs_dir().join(name).join("log.txt")).unwrap();
+        let mut err = 0f64;
+        for f in [6, 7] {
+            let out =
+                media::read_linear(&out_dir.join(format!("render.{f:04}.exr")), None).unwrap();
+            let want = shot(f);
+            for y in 0..H {
+                for x in 0..W {
+                    let (a, b) = (
+                        space::rgb_to_ycbcr(out.rgb(x, y)),
+                        space::rgb_to_ycbcr(want.rgb(x, y)),
+                    );
+                    err += f64::from((a[1] - b[1]).abs() + (a[2] - b[2]).abs());
+                }
+            }
+        }
+        (err / (2 * W * H) as f64, log)
+    };
+    use tinct_core::project::config::Guide;
+    let (alone, _) = error_of(Guide::Off, "infer-alone");
+    let (guided, log) = error_of(Guide::Reference, "infer-guided");
+    assert!(
+        log.contains("placed by the nearest of 3 aligned pairs"),
+        "{log}"
+    );
+    assert!(
+        guided < 0.5 * alone,
+        "chroma error on frames 6-7: {alone:.4} from the network alone, {guided:.4} guided"
+    );
+}

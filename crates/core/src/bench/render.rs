@@ -11,7 +11,13 @@
 //! - **whole**: the pipelined render of the same frames into a fresh folder.
 //!
 //! and prints frames/s of each, the ratio of the whole to the slowest stage (1.0 = perfect
-//! overlap; a sequential loop scores the slowest stage's share of the sum), and the peak RSS
+//! overlap; a sequential loop scores the slowest stage's share of the sum), and the ratio of the
+//! whole to what this machine's cores allow at best: each stage-alone pass also records the
+//! process's CPU seconds, and no schedule renders faster than `cores / (CPU seconds per frame
+//! of all stages)`. Where the slowest stage alone already keeps every core busy (the MatchGrade
+//! render on 2 cores: its ZIP writers use both), the whole cannot reach the slowest stage's
+//! speed, because the other stages' work has to run on the same cores; the second ratio says
+//! whether the pipeline wastes any of them. Then the peak RSS
 //! after renders of N and of 3N frames (bounded memory: the second is no higher). Every frame of
 //! the whole render is checked against the sequential result of the same functions, bit for bit.
 //! Then the same in a child process with one thread everywhere (rayon, torch, one writer), and
@@ -70,8 +76,16 @@ pub fn one_thread() -> bool {
 pub fn print_section(threads: &str) {
     println!("\n{threads}");
     println!(
-        "  {:<22} {:>8} {:>9} {:>9} {:>8} {:>11} {:>14}",
-        "render", "read fps", "compute", "write fps", "whole", "whole/slow", "peak RSS N/3N"
+        "  {:<22} {:>8} {:>9} {:>9} {:>8} {:>11} {:>9} {:>12} {:>14}",
+        "render",
+        "read fps",
+        "compute",
+        "write fps",
+        "whole",
+        "whole/slow",
+        "CPU bound",
+        "whole/bound",
+        "peak RSS N/3N"
     );
 }
 
@@ -141,6 +155,7 @@ pub fn measure(
     };
 
     // Stage alone: read.
+    let cpu = cpu_seconds();
     let t = Instant::now();
     let mut decoded = Vec::new();
     for &f in frames {
@@ -150,8 +165,10 @@ pub fn measure(
         }
     }
     let read_fps = n as f64 / t.elapsed().as_secs_f64();
+    let read_cpu = cpu_seconds() - cpu;
     // Compute alone, on decoded frames (two kept, cycled: the bench stays within memory).
     let mut computed = Vec::new();
+    let cpu = cpu_seconds();
     let t = Instant::now();
     for i in 0..n {
         let img = (compute.run)(frames[i], decoded[i % decoded.len()].clone())?;
@@ -160,6 +177,7 @@ pub fn measure(
         }
     }
     let compute_fps = n as f64 / t.elapsed().as_secs_f64();
+    let compute_cpu = cpu_seconds() - cpu;
     // Write alone: the writer pool on computed frames (a clone each, a memcpy).
     let alone = work.join("out-write");
     std::fs::create_dir_all(&alone)?;
@@ -172,6 +190,7 @@ pub fn measure(
         force: true,
         writers: Some(writers),
     };
+    let cpu = cpu_seconds();
     let t = Instant::now();
     render::render(
         &plan,
@@ -181,6 +200,7 @@ pub fn measure(
         |_| Ok(()),
     )?;
     let write_fps = n as f64 / t.elapsed().as_secs_f64();
+    let write_cpu = cpu_seconds() - cpu;
     std::fs::remove_dir_all(&alone)?;
 
     // Bit for bit: the whole render's frames against the sequential path of the same functions.
@@ -200,18 +220,41 @@ pub fn measure(
     std::fs::remove_dir_all(&out)?;
 
     let slowest = read_fps.min(compute_fps).min(write_fps);
+    let cores = if one_thread() {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |c| c.get())
+    };
+    let cpu_per_frame = (read_cpu + compute_cpu + write_cpu) / n as f64;
+    let bound = slowest.min(cores as f64 / cpu_per_frame.max(1e-9));
     println!(
-        "  {:<22} {:>8.2} {:>9.2} {:>9.2} {:>8.2} {:>11.2} {:>6} / {:<6}",
+        "  {:<22} {:>8.2} {:>9.2} {:>9.2} {:>8.2} {:>11.2} {:>9.2} {:>12.2} {:>6} / {:<6}",
         compute.name,
         read_fps,
         compute_fps,
         write_fps,
         whole_fps,
         whole_fps / slowest,
+        bound,
+        whole_fps / bound,
         format!("{}M", rss_n / 1024),
         rss_3n.map_or("-".into(), |r| format!("{}M", r / 1024)),
     );
     Ok(whole_fps / slowest)
+}
+
+/// CPU seconds (user + system) this process has used, over all its threads.
+fn cpu_seconds() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is always valid.
+    let ok = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } == 0;
+    if !ok {
+        return 0.0;
+    }
+    // SAFETY: initialised by the successful call above (and zeroed before it).
+    let u = unsafe { usage.assume_init() };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    secs(u.ru_utime) + secs(u.ru_stime)
 }
 
 /// Run the one-thread section in a child: this same binary and arguments, with the pools at one.

@@ -260,7 +260,10 @@ impl LumaField {
     /// (with the drift at the reel's ends).
     pub fn largest_shift(&self) -> f32 {
         let drift = self.drift.as_ref().map_or(0.0, |d| 0.5 * d.offset.abs());
-        self.offset.iter().map(|o| o.abs() + drift).fold(0.0, f32::max)
+        self.offset
+            .iter()
+            .map(|o| o.abs() + drift)
+            .fold(0.0, f32::max)
     }
 
     /// For the log: the drift along the reel and how it was judged.
@@ -274,7 +277,9 @@ impl LumaField {
                 "no drift along the reel (it would not predict left-out frames: error {:.2e} → {:.2e})",
                 c.static_error, c.drift_error
             ),
-            _ => format!("no drift along the reel (fewer than {DRIFT_MIN_FRAMES} training frames to judge one)"),
+            _ => format!(
+                "no drift along the reel (fewer than {DRIFT_MIN_FRAMES} training frames to judge one)"
+            ),
         }
     }
 }
@@ -305,7 +310,11 @@ fn pair_normal(
     let covered: Vec<f32> = (0..w * h)
         .map(|i| {
             let c = reference.rgb(i % w, i / w);
-            if c.iter().any(|v| *v != 0.0) { 1.0 } else { 0.0 }
+            if c.iter().any(|v| *v != 0.0) {
+                1.0
+            } else {
+                0.0
+            }
         })
         .collect();
     let covered = tone::blur(&covered, w, h, tone::LOW_PASS_RADIUS, 3);
@@ -325,7 +334,11 @@ fn pair_normal(
                 9 => (2 * n + 1, t),
                 _ => {
                     let (k, wk) = c[i / 2];
-                    if i % 2 == 0 { (k, wk * (s - 0.5)) } else { (n + k, wk) }
+                    if i % 2 == 0 {
+                        (k, wk * (s - 0.5))
+                    } else {
+                        (n + k, wk)
+                    }
                 }
             });
             let target = r - s;
@@ -402,7 +415,11 @@ fn judge_drift(per_pair: &[Normal], nodes: [usize; 2], dim: usize) -> DriftCheck
     let (mut static_error, mut drift_error, mut samples) = (0.0, 0.0, 0usize);
     for (i, left_out) in per_pair.iter().enumerate() {
         let rest = sum_normals(
-            per_pair.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, p)| p),
+            per_pair
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, p)| p),
             dim,
         );
         if rest.used == 0 || left_out.used == 0 {
@@ -493,7 +510,10 @@ mod tests {
             })
             .collect();
         let field = LumaField::fit(&field_pairs(&train, &frames), Some([0, 100])).unwrap();
-        let check = field.drift_check.clone().expect("four reel positions are enough to judge");
+        let check = field
+            .drift_check
+            .clone()
+            .expect("four reel positions are enough to judge");
         assert!(check.kept, "{}", field.describe_drift());
         let still = LumaField {
             drift: None,

@@ -11,6 +11,7 @@ pub mod render;
 pub mod align;
 pub mod compare;
 pub mod curate;
+pub mod guide;
 pub mod matchgrade;
 pub mod prep;
 pub mod suggest;

@@ -122,7 +122,7 @@ pub fn is_complete(path: &Path) -> bool {
 // Long by design (~150 lines): the reader, the writers and the channels that join them live in
 // one `thread::scope`, and the order of the shutdown at its end (stop the reader, drop the
 // queues, drain the writers) is what keeps every file under a final name whole.
-pub fn render<R, C, P>(
+pub fn render<T, R, C, P>(
     plan: &RenderPlan,
     cancel: &AtomicBool,
     read: R,
@@ -130,8 +130,9 @@ pub fn render<R, C, P>(
     mut progress: P,
 ) -> anyhow::Result<Rendered>
 where
-    R: Fn(i64) -> anyhow::Result<Image> + Sync,
-    C: FnMut(i64, Image) -> anyhow::Result<Image>,
+    T: Send,
+    R: Fn(i64) -> anyhow::Result<T> + Sync,
+    C: FnMut(i64, T) -> anyhow::Result<Image>,
     P: FnMut(&Progress) -> anyhow::Result<()>,
 {
     let started = Instant::now();
@@ -159,7 +160,7 @@ where
     let read_pool = stage_pool("read")?;
     let write_pool = stage_pool("write")?;
     std::thread::scope(|s| {
-        let (read_tx, read_rx) = sync_channel::<(i64, anyhow::Result<Image>, f64)>(READ_AHEAD);
+        let (read_tx, read_rx) = sync_channel::<(i64, anyhow::Result<T>, f64)>(READ_AHEAD);
         let (write_tx, write_rx) = sync_channel::<(i64, PathBuf, Image)>(writers);
         let (done_tx, done_rx) = channel::<Written>();
 

@@ -65,6 +65,19 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     );
     let assume = assumed_colorspace("source.colorspace", &ctx.config.source.colorspace)?;
     let curve = luma_fix(ctx)?;
+    let guide = match tinct_core::stages::guide::ReferenceGuide::open(&ctx.project, &ctx.config) {
+        Ok(g) => g,
+        Err(e) => {
+            ctx.log(format!(
+                "warning: infer.guide = reference, but rendering without it: {e:#}"
+            ));
+            None
+        }
+    };
+    match &guide {
+        Some(g) => ctx.log(g.describe()),
+        None => ctx.log("infer.guide: off (the network's colour alone)"),
+    }
 
     let out_dir = ctx.project.path(layout::INFERENCE);
     let plan = RenderPlan {
@@ -75,19 +88,30 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         force: ctx.force,
         writers: None,
     };
-    // The luma correction runs on the reader thread with the decode: it is per-pixel CPU work
-    // that would otherwise sit between the network's frames.
+    // The luma correction and the reference's placement run on the reader thread with the
+    // decode: per-pixel CPU work that would otherwise sit between the network's frames.
     let done = render::render(
         &plan,
         &ctx.cancel,
         |frame| {
             let src = render::read_source(&seq, frame, assume)?;
-            Ok(match &curve {
+            let src = match &curve {
                 Some(c) => c.apply(&src, FrameWindow::whole(&src), frame),
                 None => src,
-            })
+            };
+            let placed = match &guide {
+                Some(g) => g.prepare(frame, src.width, src.height)?,
+                None => None,
+            };
+            Ok((src, placed))
         },
-        |_, src| Ok(tiles::colorize(&net, &src, device, &opts)),
+        |_, (src, placed)| {
+            let mut out = tiles::colorize(&net, &src, device, &opts);
+            if let (Some(g), Some(p)) = (&guide, &placed) {
+                g.apply(&mut out, p)?;
+            }
+            Ok(out)
+        },
         |p| {
             ctx.metric(json!({
                 "frame": p.frame, "done": p.done, "total": p.total, "rendered": p.rendered, "skipped": p.skipped,

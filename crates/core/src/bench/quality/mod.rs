@@ -276,7 +276,11 @@ fn print_case(r: &CaseResult) {
                     )
                 })
                 .collect();
-            println!("     {:<11} mean ΔL* Δa* Δb* per shot: {}", v.name, shots.join(", "));
+            println!(
+                "     {:<11} mean ΔL* Δa* Δb* per shot: {}",
+                v.name,
+                shots.join(", ")
+            );
         }
         if let Some(ratio) = s.ml_over_matchgrade() {
             println!("     ML / MatchGrade ΔE00 mean: {ratio:.2}");

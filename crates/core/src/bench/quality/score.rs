@@ -101,7 +101,10 @@ fn mean_lab_error(a: &Image, b: &Image) -> [f64; 3] {
     let n = (a.width * a.height).max(1);
     for y in 0..a.height {
         for x in 0..a.width {
-            let (la, lb) = (lab::linear_to_lab(a.rgb(x, y)), lab::linear_to_lab(b.rgb(x, y)));
+            let (la, lb) = (
+                lab::linear_to_lab(a.rgb(x, y)),
+                lab::linear_to_lab(b.rgb(x, y)),
+            );
             for c in 0..3 {
                 sum[c] += la[c] - lb[c];
             }

@@ -1,6 +1,8 @@
 //! `[prep]`, `[train]`, `[infer]`: stages 3 and 4.
 
-use super::choices::{Device, ExrCompression, LrSchedule, ModelSize, OutputFormat, Prior, Steps};
+use super::choices::{
+    Device, ExrCompression, Guide, LrSchedule, ModelSize, OutputFormat, Prior, Steps,
+};
 use crate::color::Colorspace;
 use serde::{Deserialize, Serialize};
 
@@ -158,6 +160,11 @@ pub struct InferConfig {
     pub chroma_scale: usize,
     /// Threads for CPU inference (torch intra-op); 0 = one per core.
     pub threads: usize,
+    /// `off` | `reference`: take each frame's low-frequency colour from its own aligned
+    /// reference frame (see `stages::guide`; not for a reference graded shot by shot).
+    pub guide: Guide,
+    /// Guided filter radius in source pixels for `guide = reference`; 0 = width / 80.
+    pub guide_radius: usize,
 }
 
 impl Default for InferConfig {
@@ -174,6 +181,8 @@ impl Default for InferConfig {
             half: false,
             chroma_scale: 1,
             threads: 0,
+            guide: Guide::Reference,
+            guide_radius: 0,
         }
     }
 }

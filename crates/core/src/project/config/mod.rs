@@ -11,7 +11,9 @@ mod ml;
 pub mod validate;
 
 pub use align::AlignConfig;
-pub use choices::{Device, ExrCompression, LrSchedule, ModelSize, OutputFormat, Prior, Steps};
+pub use choices::{
+    Device, ExrCompression, Guide, LrSchedule, ModelSize, OutputFormat, Prior, Steps,
+};
 pub use dataset::{CurateConfig, SyncConfig};
 pub use grade::{CompareConfig, MatchgradeConfig};
 pub use jobs::JobsConfig;

@@ -1,0 +1,321 @@
+//! `infer.guide = "reference"`: every rendered frame takes the low frequencies of its colour
+//! from its own reference frame.
+//!
+//! Why: the network and the grade learn from a few curated frames and render the whole reel,
+//! but the reference (a video transfer, another print) covers the whole reel too. What a model
+//! trained on other frames cannot know is measured on `tinct bench quality`: on a B&W print each
+//! shot's overall colour is off by 3–9 a*/b* units (a shot's sky, a room's light), on a faded
+//! print the fading of shots nobody picked. Each frame's aligned reference knows both. This is
+//! how colour is recovered from a low-definition colour copy and a sharp monochrome film: the
+//! copy's colour at low resolution, the film's detail.
+//!
+//! How: the reference frame (source frame + `reference.offset`) is warped onto the source with
+//! the alignment matrix of the nearest aligned pair (a telecine's framing holds over a reel),
+//! and the chroma difference between it and the render, `d`, is smoothed by a guided filter (He
+//! et al. 2010) whose guide is the render's own luma: `d`'s low frequencies, with edges where
+//! the scan has them, so the reference's colour does not bleed across the film's edges and its
+//! JPEG blocks and 4:2:0 steps are averaged away. The render's chroma detail (the network's) is
+//! kept, its luma is not touched at all. Where the reference does not cover the frame (its
+//! overscan), the correction fades out and the render stays as it was.
+//!
+//! When not to use it: a reference graded shot by shot (a telecine's scene-by-scene correction)
+//! hands every shot its grade; keep `off` there and let the network learn the film's colour.
+
+use super::align::motion::Mat3;
+use super::align::warp::{self, Filter};
+use crate::color::{Colorspace, tone, working};
+use crate::media::{Clip, Image};
+use crate::project::Project;
+use crate::project::config::Config;
+use crate::project::config::assumed_colorspace;
+use anyhow::Context;
+
+/// Guided filter regularisation (Y'² units): luma steps well above √ε ≈ 0.03 keep a colour edge.
+const EPS: f32 = 1e-3;
+
+/// The reference of every frame, placed on the source.
+pub struct ReferenceGuide {
+    clip: Clip,
+    offset: i64,
+    colorspace: Option<Colorspace>,
+    /// (source frame, source → reference matrix) of the aligned pairs, by frame.
+    placements: Vec<(i64, Mat3)>,
+    /// Guided filter radius in source pixels; 0 = from the frame's width.
+    radius: usize,
+}
+
+/// One frame's aligned reference chroma, ready for [`ReferenceGuide::apply`].
+pub struct GuideFrame {
+    width: usize,
+    height: usize,
+    chroma: [Vec<f32>; 2],
+    covered: Vec<f32>,
+}
+
+impl ReferenceGuide {
+    /// The guide the project's config asks for: `Ok(None)` when `infer.guide = off`, `Err`
+    /// with the reason (for the log; the render goes on unguided) when the project has no
+    /// reference or no aligned pairs to place it with.
+    pub fn open(
+        project: &Project,
+        config: &Config,
+    ) -> Result<Option<ReferenceGuide>, anyhow::Error> {
+        if config.infer.guide == crate::project::config::Guide::Off {
+            return Ok(None);
+        }
+        anyhow::ensure!(
+            !config.reference.pattern.is_empty(),
+            "the project has no reference (reference.pattern is empty)"
+        );
+        let reference = crate::project::reference::open(project, &config.reference)?;
+        let colorspace = assumed_colorspace("reference.colorspace", &config.reference.colorspace)?;
+        let manifest = super::align::AlignmentManifest::load(&project.root)
+            .context("no aligned pairs to place the reference with")?;
+        let mut placements: Vec<(i64, Mat3)> = manifest
+            .pairs
+            .iter()
+            .filter(|p| !p.flagged)
+            .map(|p| (p.frame, p.matrix))
+            .collect();
+        placements.sort_by_key(|(f, _)| *f);
+        anyhow::ensure!(
+            !placements.is_empty(),
+            "infer.guide = reference: every aligned pair is flagged, so no placement of the \
+             reference on the source is trusted (accept one with align.accept, or set infer.guide = off)"
+        );
+        Ok(Some(ReferenceGuide {
+            clip: reference.clip,
+            offset: reference.offset,
+            colorspace,
+            placements,
+            radius: config.infer.guide_radius,
+        }))
+    }
+
+    /// For the log.
+    pub fn describe(&self) -> String {
+        format!(
+            "infer.guide = reference: each frame's low-frequency colour from reference frame \
+             (source frame {:+}), placed by the nearest of {} aligned pairs, guided-filter radius {}",
+            self.offset,
+            self.placements.len(),
+            if self.radius == 0 {
+                "auto (width / 80)".to_string()
+            } else {
+                format!("{} px", self.radius)
+            }
+        )
+    }
+
+    /// The matrix of the aligned pair nearest to `frame`.
+    fn placement(&self, frame: i64) -> &Mat3 {
+        let (_, m) = self
+            .placements
+            .iter()
+            .min_by_key(|(f, _)| (f - frame).abs())
+            .expect("open() keeps at least one placement");
+        m
+    }
+
+    /// Read source frame `frame`'s reference and place it on a `width` × `height` source frame.
+    /// `None` when the reference has no such frame (the render then stays unguided).
+    pub fn prepare(
+        &self,
+        frame: i64,
+        width: usize,
+        height: usize,
+    ) -> anyhow::Result<Option<GuideFrame>> {
+        let n = frame + self.offset;
+        if !self.clip.contains(n) {
+            return Ok(None);
+        }
+        let reference = self.clip.read_linear(n, self.colorspace).with_context(|| {
+            format!(
+                "infer.guide: reference frame {} for source frame {frame}",
+                self.clip.frame_label(n)
+            )
+        })?;
+        let (placed, covered) = warp::warp_image(
+            &reference,
+            self.placement(frame),
+            width,
+            height,
+            Filter::Bilinear,
+        );
+        let mut chroma = [vec![0f32; width * height], vec![0f32; width * height]];
+        for (i, px) in placed.data.chunks_exact(placed.channels).enumerate() {
+            let (_, c) = working::split_luma_chroma([px[0], px[1], px[2]]);
+            chroma[0][i] = c[0];
+            chroma[1][i] = c[1];
+        }
+        Ok(Some(GuideFrame {
+            width,
+            height,
+            chroma,
+            covered: covered.iter().map(|&c| if c { 1.0 } else { 0.0 }).collect(),
+        }))
+    }
+
+    /// `img` (the render of the frame `guide` was prepared for) with its chroma's low
+    /// frequencies moved to the reference's; its luma and chroma detail kept.
+    pub fn apply(&self, img: &mut Image, guide: &GuideFrame) -> anyhow::Result<()> {
+        let (w, h) = (img.width, img.height);
+        anyhow::ensure!(
+            (w, h) == (guide.width, guide.height),
+            "infer.guide: the render is {w}x{h}, its reference was placed on {}x{}",
+            guide.width,
+            guide.height
+        );
+        let r = if self.radius == 0 {
+            (w / 80).max(4)
+        } else {
+            self.radius
+        };
+        let ch = img.channels;
+        let (mut luma, mut diff) = (vec![0f32; w * h], [vec![0f32; w * h], vec![0f32; w * h]]);
+        for (i, px) in img.data.chunks_exact(ch).enumerate() {
+            let (y, c) = working::split_luma_chroma([px[0], px[1], px[2]]);
+            luma[i] = y;
+            for k in 0..2 {
+                diff[k][i] = guide.covered[i] * (guide.chroma[k][i] - c[k]);
+            }
+        }
+        let weight = tone::blur(&guide.covered, w, h, r, 1);
+        let smooth = guided_filter(&luma, &diff, w, h, r);
+        for (i, px) in img.data.chunks_exact_mut(ch).enumerate() {
+            let (y, c) = working::split_luma_chroma([px[0], px[1], px[2]]);
+            let moved = [
+                c[0] + weight[i] * smooth[0][i],
+                c[1] + weight[i] * smooth[1][i],
+            ];
+            let rgb = working::combine(y, moved);
+            px[..3].copy_from_slice(&rgb);
+        }
+        Ok(())
+    }
+}
+
+/// He et al.'s guided filter of each plane of `inputs` under the guide `guide` (box radius `r`):
+/// locally `a·guide + b`, so the output has the guide's edges and the inputs' low frequencies.
+fn guided_filter(
+    guide: &[f32],
+    inputs: &[Vec<f32>; 2],
+    w: usize,
+    h: usize,
+    r: usize,
+) -> [Vec<f32>; 2] {
+    let mean = |p: &[f32]| tone::blur(p, w, h, r, 1);
+    let mean_i = mean(guide);
+    let sq: Vec<f32> = guide.iter().map(|v| v * v).collect();
+    let var_i: Vec<f32> = mean(&sq)
+        .iter()
+        .zip(&mean_i)
+        .map(|(s, m)| (s - m * m).max(0.0))
+        .collect();
+    std::array::from_fn(|k| {
+        let p = &inputs[k];
+        let mean_p = mean(p);
+        let ip: Vec<f32> = guide.iter().zip(p).map(|(a, b)| a * b).collect();
+        let cov = mean(&ip);
+        let mut a = vec![0f32; w * h];
+        let mut b = vec![0f32; w * h];
+        for i in 0..w * h {
+            a[i] = (cov[i] - mean_i[i] * mean_p[i]) / (var_i[i] + EPS);
+            b[i] = mean_p[i] - a[i] * mean_i[i];
+        }
+        let (a, b) = (mean(&a), mean(&b));
+        (0..w * h).map(|i| a[i] * guide[i] + b[i]).collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A frame split down the middle: dark left, bright right (the scan's edge).
+    fn edge_luma(w: usize, h: usize) -> Vec<f32> {
+        (0..w * h)
+            .map(|i| if i % w < w / 2 { 0.2 } else { 0.7 })
+            .collect()
+    }
+
+    #[test]
+    fn the_guided_filter_keeps_the_scans_edge_and_averages_away_blocks() {
+        let (w, h) = (64, 32);
+        let guide = edge_luma(w, h);
+        // Colour that changes at the scan's edge, plus 4-pixel checker blocks (JPEG, 4:2:0).
+        let p: Vec<f32> = (0..w * h)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                let base = if x < w / 2 { -0.1 } else { 0.1 };
+                let block = if (x / 4 + y / 4) % 2 == 0 {
+                    0.03
+                } else {
+                    -0.03
+                };
+                base + block
+            })
+            .collect();
+        let [q, _] = guided_filter(&guide, &[p.clone(), p], w, h, 6);
+        let at = |x: usize, y: usize| q[y * w + x];
+        // Either side of the edge, one pixel away, keeps its own colour (no bleed)...
+        assert!(
+            (at(w / 2 - 1, 16) + 0.1).abs() < 0.03,
+            "{}",
+            at(w / 2 - 1, 16)
+        );
+        assert!((at(w / 2, 16) - 0.1).abs() < 0.03, "{}", at(w / 2, 16));
+        // ...and the blocks are mostly gone.
+        let spread = (8..24).map(|x| at(x, 16)).fold(f32::MIN, f32::max)
+            - (8..24).map(|x| at(x, 16)).fold(f32::MAX, f32::min);
+        assert!(spread < 0.02, "block residue {spread}");
+    }
+
+    #[test]
+    fn a_grey_render_takes_the_references_colour_and_keeps_its_luma() {
+        let (w, h) = (48, 32);
+        // The render: grey, with the scan's grain in its luma.
+        let mut img = Image::from_fn_rgb(w, h, |x, y| {
+            let v = 0.18 + if (x + y) % 2 == 0 { 0.01 } else { -0.01 };
+            [v, v, v]
+        });
+        let before: Vec<f32> = (0..w * h)
+            .map(|i| working::luma(img.rgb(i % w, i / w)))
+            .collect();
+        // The reference: a warm colour, covering all but the two left columns (overscan).
+        let warm = working::split_luma_chroma([0.3, 0.15, 0.08]).1;
+        let covered: Vec<f32> = (0..w * h)
+            .map(|i| if i % w < 2 { 0.0 } else { 1.0 })
+            .collect();
+        let frame = GuideFrame {
+            width: w,
+            height: h,
+            chroma: [vec![warm[0]; w * h], vec![warm[1]; w * h]],
+            covered,
+        };
+        let guide = ReferenceGuide {
+            clip: Clip::Sequence(crate::media::Sequence {
+                pattern: "/nonexistent/ref.%04d.exr".into(),
+                frames: Vec::new(),
+            }),
+            offset: 0,
+            colorspace: None,
+            placements: vec![(1, [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])],
+            radius: 4,
+        };
+        guide.apply(&mut img, &frame).unwrap();
+        let (_, c) = working::split_luma_chroma(img.rgb(w / 2, h / 2));
+        assert!(
+            (c[0] - warm[0]).abs() < 0.01 && (c[1] - warm[1]).abs() < 0.01,
+            "{c:?} vs the reference's {warm:?}"
+        );
+        for i in 0..w * h {
+            let y = working::luma(img.rgb(i % w, i / w));
+            assert!(
+                (y - before[i]).abs() < 1e-4,
+                "luma moved at {i}: {} -> {y}",
+                before[i]
+            );
+        }
+    }
+}
