@@ -220,46 +220,17 @@ pub fn probe(path: &Path) -> Result<FileInfo> {
     })
 }
 
-/// The Compression tag (259) of a TIFF's first directory, by name.
+/// The Compression tag of a TIFF's first directory, by name (`tiff16` reads the directory).
 fn tiff_compression(path: &Path) -> Option<String> {
-    let bytes = std::fs::read(path).ok()?;
-    let be = bytes.get(..2)? == b"MM";
-    let u16_at = |o: usize| -> Option<u16> {
-        let b: [u8; 2] = bytes.get(o..o + 2)?.try_into().ok()?;
-        Some(if be {
-            u16::from_be_bytes(b)
-        } else {
-            u16::from_le_bytes(b)
-        })
+    let name = match super::tiff16::compression(path)? {
+        1 => "none",
+        5 => "lzw",
+        7 => "jpeg",
+        8 | 32946 => "deflate",
+        32773 => "packbits",
+        v => return Some(format!("code {v}")),
     };
-    let u32_at = |o: usize| -> Option<u32> {
-        let b: [u8; 4] = bytes.get(o..o + 4)?.try_into().ok()?;
-        Some(if be {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        })
-    };
-    let ifd = u32_at(4)? as usize;
-    let count = u16_at(ifd)? as usize;
-    for i in 0..count {
-        let e = ifd + 2 + i * 12;
-        if u16_at(e)? == 259 {
-            let v = u16_at(e + 8)?;
-            return Some(
-                match v {
-                    1 => "none",
-                    5 => "lzw",
-                    7 => "jpeg",
-                    8 | 32946 => "deflate",
-                    32773 => "packbits",
-                    _ => return Some(format!("code {v}")),
-                }
-                .to_owned(),
-            );
-        }
-    }
-    Some("none".into())
+    Some(name.to_owned())
 }
 
 /// Write `img` (already in the target encoding) as PNG or TIFF.

@@ -13,8 +13,7 @@
 //! than one rayon thread the next band is converted while the file takes the current one. The
 //! reader reads bands of rows straight from the file into a per-thread buffer (positioned
 //! reads, so rayon's threads share the file) and widens them into the final image. Values are
-//! exactly the codec path's: `media::quantize`'s rounding writing (in a vectorisable form,
-//! [`code`]), `code / 255` or `code / 65535` reading.
+//! exactly the codec path's: `media::quantize` writing, `code / 255` or `code / 65535` reading.
 //!
 //! Files written here: little-endian classic TIFF, one directory right after the 8-byte header,
 //! strips of about 256 KB, `ExtraSamples = 1` (associated alpha, as EXR holds it and as
@@ -29,6 +28,7 @@ use super::error::{MediaError, Result};
 use super::{Decoded, Image};
 use crate::color::Colorspace;
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
@@ -132,32 +132,14 @@ fn encode(src: &[f32], out: &mut Vec<u8>, bits: u8) {
     if bits == 16 {
         out.resize(src.len() * 2, 0);
         for (d, &v) in out.chunks_exact_mut(2).zip(src) {
-            d.copy_from_slice(&(code(v, 65535.0) as u16).to_le_bytes());
+            d.copy_from_slice(&(super::quantize(v, 65535.0) as u16).to_le_bytes());
         }
     } else {
         out.resize(src.len(), 0);
         for (d, &v) in out.iter_mut().zip(src) {
-            *d = code(v, 255.0) as u8;
+            *d = super::quantize(v, 255.0) as u8;
         }
     }
-}
-
-/// `media::quantize(v, max)` (the rounding every integer writer uses), for `max` < 2^23, in
-/// operations the compiler vectorises: `quantize` ends in a float-to-integer `as` cast, whose
-/// saturating semantics keep its loop scalar (2-4x slower here). `y` below is `quantize`'s
-/// `x + 0.5` (0 where it returns 0, NaN included); its integer part is taken by adding 2^23,
-/// which rounds to the nearest integer (ties to even), stepping back one where that rounded up,
-/// and reading the integer off the float's bits (2^23 + n holds n in its low mantissa bits).
-/// Checked against `quantize` on every f32 in 0..1 at 8 and 16 bits (and in the tests below on
-/// a sample of them).
-#[inline]
-fn code(v: f32, max: f32) -> u32 {
-    const MAGIC: f32 = 8_388_608.0;
-    let x = v.clamp(0.0, 1.0) * max;
-    let y = if x >= 0.5 { x + 0.5 } else { 0.0 };
-    let nearest = (y + MAGIC) - MAGIC;
-    let floor = if nearest > y { nearest - 1.0 } else { nearest };
-    (floor + MAGIC).to_bits() - MAGIC.to_bits()
 }
 
 /// What the writer's directory describes.
@@ -448,18 +430,17 @@ fn decode(src: &[u8], dst: &mut [f32], bits: usize, big_endian: bool) {
     }
 }
 
-/// Parse the first directory; `Ok(None)` unless it describes a layout [`read`] decodes and is
-/// well formed enough to tell. Checks the size against the budget and every strip against the
-/// file length, so nothing is allocated for pixels that are not there.
-fn recognise(path: &Path, file: &File, len: u64) -> Result<Option<Strips>> {
+/// The header's byte order and the first directory's entries by tag; `None` for a file that is
+/// not a TIFF or whose directory lies outside it.
+fn first_directory(file: &File, len: u64) -> Option<(Source<'_>, HashMap<u16, Entry>)> {
     let mut head = [0u8; 8];
     if len < 8 || file.read_exact_at(&mut head, 0).is_err() {
-        return Ok(None);
+        return None;
     }
     let big_endian = match &head[..4] {
         b"II*\0" => false,
         b"MM\0*" => true,
-        _ => return Ok(None),
+        _ => return None,
     };
     let src = Source {
         file,
@@ -467,16 +448,12 @@ fn recognise(path: &Path, file: &File, len: u64) -> Result<Option<Strips>> {
         big_endian,
     };
     let ifd = src.u32(&head[4..]) as u64;
-    let Some(n) = src.bytes(ifd, 2).map(|b| src.u16(&b) as usize) else {
-        return Ok(None);
-    };
+    let n = src.u16(&src.bytes(ifd, 2)?) as usize;
     if n == 0 || n > MAX_ENTRIES {
-        return Ok(None);
+        return None;
     }
-    let Some(raw) = src.bytes(ifd + 2, n * 12) else {
-        return Ok(None);
-    };
-    let mut entries = std::collections::HashMap::with_capacity(n);
+    let raw = src.bytes(ifd + 2, n * 12)?;
+    let mut entries = HashMap::with_capacity(n);
     for e in raw.chunks_exact(12) {
         let entry = Entry {
             ty: src.u16(&e[2..]),
@@ -485,6 +462,29 @@ fn recognise(path: &Path, file: &File, len: u64) -> Result<Option<Strips>> {
         };
         entries.insert(src.u16(e), entry);
     }
+    Some((src, entries))
+}
+
+/// The Compression tag (259) of the first directory (1, "none", when absent); `None` when the
+/// file is not a readable TIFF. Reads the header and the directory only.
+pub fn compression(path: &Path) -> Option<u16> {
+    let file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let (src, entries) = first_directory(&file, len)?;
+    match entries.get(&tag::COMPRESSION) {
+        Some(&e) => src.value(e).map(|v| v as u16),
+        None => Some(1),
+    }
+}
+
+/// Parse the first directory; `Ok(None)` unless it describes a layout [`read`] decodes and is
+/// well formed enough to tell. Checks the size against the budget and every strip against the
+/// file length, so nothing is allocated for pixels that are not there.
+fn recognise(path: &Path, file: &File, len: u64) -> Result<Option<Strips>> {
+    let Some((src, entries)) = first_directory(file, len) else {
+        return Ok(None);
+    };
+    let big_endian = src.big_endian;
     let get = |t: u16| entries.get(&t).copied();
     // A value that is absent takes its default; present but unreadable: not ours.
     let single = |t: u16, default: Option<u64>| match get(t) {
@@ -725,43 +725,6 @@ mod tests {
             out.extend_from_slice(s);
         }
         out
-    }
-
-    /// `code` is `quantize`: on a spread of f32 in 0..1 (every 97th bit pattern), at every
-    /// code's rounding edges, and outside 0..1.
-    #[test]
-    fn code_rounds_exactly_like_quantize() {
-        for max in [255.0f32, 65535.0] {
-            let mut vs: Vec<f32> = (0..=1.0f32.to_bits())
-                .step_by(97)
-                .map(f32::from_bits)
-                .collect();
-            for k in 0..max as u32 {
-                let v = (k as f32 + 0.5) / max;
-                vs.extend([
-                    v,
-                    f32::from_bits(v.to_bits() - 1),
-                    f32::from_bits(v.to_bits() + 1),
-                ]);
-            }
-            vs.extend([
-                -1.0,
-                -0.0,
-                1.0,
-                1.0000001,
-                2.0,
-                f32::NAN,
-                f32::INFINITY,
-                0.49999997 / max,
-            ]);
-            for v in vs {
-                assert_eq!(
-                    code(v, max),
-                    super::super::quantize(v, max),
-                    "v = {v:e}, max = {max}"
-                );
-            }
-        }
     }
 
     #[test]
