@@ -172,18 +172,22 @@ impl ReferenceGuide {
             self.radius
         };
         let ch = img.channels;
-        let (mut luma, mut diff) = (vec![0f32; w * h], [vec![0f32; w * h], vec![0f32; w * h]]);
-        for (i, px) in img.data.chunks_exact(ch).enumerate() {
-            let (y, c) = working::split_luma_chroma([px[0], px[1], px[2]]);
-            luma[i] = y;
-            for k in 0..2 {
-                diff[k][i] = guide.covered[i] * (guide.chroma[k][i] - c[k]);
-            }
-        }
+        // One conversion per pixel: the render's Y'CbCr is kept for the way back.
+        let ycc: Vec<(f32, [f32; 2])> = img
+            .data
+            .chunks_exact(ch)
+            .map(|px| working::split_luma_chroma([px[0], px[1], px[2]]))
+            .collect();
+        let luma: Vec<f32> = ycc.iter().map(|(y, _)| *y).collect();
+        let diff: [Vec<f32>; 2] = std::array::from_fn(|k| {
+            ycc.iter()
+                .enumerate()
+                .map(|(i, (_, c))| guide.covered[i] * (guide.chroma[k][i] - c[k]))
+                .collect()
+        });
         let weight = tone::blur(&guide.covered, w, h, r, 1);
         let smooth = guided_filter(&luma, &diff, w, h, r);
-        for (i, px) in img.data.chunks_exact_mut(ch).enumerate() {
-            let (y, c) = working::split_luma_chroma([px[0], px[1], px[2]]);
+        for (i, (px, &(y, c))) in img.data.chunks_exact_mut(ch).zip(&ycc).enumerate() {
             let moved = [
                 c[0] + weight[i] * smooth[0][i],
                 c[1] + weight[i] * smooth[1][i],
