@@ -105,6 +105,8 @@ struct Run<'a> {
     chroma_px: usize,
     /// `train.steps = auto` on a CPU: `total` is decided once the first steps are timed.
     auto_pending: bool,
+    /// Step 0's validation when `train.prior = auto` already measured it.
+    step0: Option<Validation>,
 }
 
 /// Steps timed before `train.steps = auto` decides (after a few to warm up the allocator).
@@ -222,6 +224,14 @@ impl<'a> Run<'a> {
         let params = parameter_count(&vs);
         let mut adam = Adam::new(&vs);
         let (mut start, mut best) = (0u64, None);
+        let tile_opts = TileOptions {
+            half,
+            place: data.place,
+            ..TileOptions::default()
+        };
+        // `train.prior = auto` validates the kept prior before step 0; step 0's checkpoint is
+        // that same network, so it reuses the figure.
+        let mut step0 = None;
         if resume_from.is_none() && use_lut {
             let t = Instant::now();
             let mg = &ctx.config.matchgrade;
@@ -235,18 +245,13 @@ impl<'a> Run<'a> {
                 t.elapsed().as_secs_f64()
             ));
             if cfg.prior == Prior::Auto && !data.validation.is_empty() {
-                let opts = TileOptions {
-                    half: half && device.is_cuda(),
-                    place: data.place,
-                    ..TileOptions::default()
-                };
-                choose_prior(
+                step0 = choose_prior(
                     ctx,
                     &mut net,
                     &lut,
                     &data.validation,
                     device,
-                    &opts,
+                    &tile_opts,
                     data.chroma_px,
                 )?;
             }
@@ -324,13 +329,10 @@ impl<'a> Run<'a> {
                 grade: cfg.jitter_grade,
                 level_weights: vec![0.5, 0.3, 0.2],
             },
-            tile_opts: TileOptions {
-                half,
-                place: data.place,
-                ..TileOptions::default()
-            },
+            tile_opts,
             chroma_px,
             auto_pending,
+            step0,
         };
         run.write_setup()?;
         Ok(run)
@@ -388,13 +390,17 @@ impl<'a> Run<'a> {
     /// Save a checkpoint at `step` with its validation figures; `best.json` follows the best.
     fn checkpoint(&mut self, step: u64) -> anyhow::Result<PathBuf> {
         let ctx = self.ctx;
-        let v = validate(
-            &self.net,
-            &self.validation,
-            self.device,
-            &self.tile_opts,
-            self.chroma_px,
-        )?;
+        let known = if step == 0 { self.step0.take() } else { None };
+        let v = match known {
+            Some(v) => Some(v),
+            None => validate(
+                &self.net,
+                &self.validation,
+                self.device,
+                &self.tile_opts,
+                self.chroma_px,
+            )?,
+        };
         let (de, raw) = (v.map(|v| v.low_passed), v.map(|v| v.raw));
         let path = checkpoint::path_for(&ctx.artifacts(), step);
         let info = json!({ "val_de00_mean": de.map(|d| d.mean), "val_de00_p95": de.map(|d| d.p95),
@@ -585,7 +591,8 @@ pub struct Validation {
 }
 
 /// `train.prior = auto`: keep the grade prior, or swap in "the input's own chroma" (an identity
-/// table of the same size), whichever renders the validation frames closer at step 0.
+/// table of the same size), whichever renders the validation frames closer at step 0. Returns
+/// the kept prior's validation (step 0's).
 fn choose_prior(
     ctx: &Ctx,
     net: &mut ChromaNet,
@@ -594,14 +601,12 @@ fn choose_prior(
     device: Device,
     opts: &TileOptions,
     chroma_px: usize,
-) -> anyhow::Result<()> {
-    let score = |net: &ChromaNet| -> anyhow::Result<f64> {
-        Ok(validate(net, validation, device, opts, chroma_px)?
-            .map_or(f64::NAN, |v| v.low_passed.mean))
-    };
-    let with_grade = score(net)?;
+) -> anyhow::Result<Option<Validation>> {
+    let grade_v = validate(net, validation, device, opts, chroma_px)?;
     net.set_prior(&crate::grade::Lut3d::identity(lut.size));
-    let with_own = score(net)?;
+    let own_v = validate(net, validation, device, opts, chroma_px)?;
+    let mean = |v: Option<Validation>| v.map_or(f64::NAN, |v| v.low_passed.mean);
+    let (with_grade, with_own) = (mean(grade_v), mean(own_v));
     // Keep the grade unless "no colour" is measurably closer (a NaN keeps the grade).
     let keep_grade = with_own.partial_cmp(&with_grade) != Some(std::cmp::Ordering::Less);
     if keep_grade {
@@ -611,7 +616,7 @@ fn choose_prior(
         "train.prior = auto: validation ΔE00 at step 0 with the global grade {with_grade:.3}, with the input's own chroma {with_own:.3}: {}",
         if keep_grade { "the grade" } else { "the input's own chroma (the grade's colours are further from the reference than none)" }
     ));
-    Ok(())
+    Ok(if keep_grade { grade_v } else { own_v })
 }
 
 /// The run folder a resume continues: the folder given, or the one holding the checkpoint file.
