@@ -220,7 +220,10 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         frame_window: None,
         reference_chroma_px: reference_chroma_px(&pairs),
     };
-    let window = frame_window(ctx, &pairs)?;
+    // The whole source sequence: the frame's size, and the reel's extent for the luma field's
+    // drift (head to tail, not a farm chunk's range).
+    let (seq, _) = ctx.source_frames()?;
+    let window = frame_window(ctx, &seq, &pairs)?;
     manifest.frame_window = Some(window);
     let base = match ctx.config.train.luma {
         LumaMode::Keep => None,
@@ -242,7 +245,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     let curve = match base {
         Some(base) => {
             let field = if ctx.config.train.luma_field {
-                Some(fit_field(ctx, &pairs, &validation, &base, window)?)
+                Some(fit_field(ctx, &seq, &pairs, &validation, &base, window)?)
             } else {
                 None
             };
@@ -440,7 +443,11 @@ fn read_alignment(path: &Path) -> anyhow::Result<Vec<AlignedPair>> {
 
 /// Where the aligned pairs lie in the source frame: the alignment's linked crop, in a frame the
 /// size of the first pair's source file.
-fn frame_window(ctx: &Ctx, pairs: &[AlignedPair]) -> anyhow::Result<FrameWindow> {
+fn frame_window(
+    ctx: &Ctx,
+    seq: &media::Sequence,
+    pairs: &[AlignedPair],
+) -> anyhow::Result<FrameWindow> {
     let root = &ctx.project.root;
     let manifest = root.join(layout::ALIGNMENT).join("manifest.json");
     let crop: Vec<usize> = std::fs::read(&manifest)
@@ -451,7 +458,6 @@ fn frame_window(ctx: &Ctx, pairs: &[AlignedPair]) -> anyhow::Result<FrameWindow>
     let first = pairs
         .first()
         .context("no aligned pairs to place in the frame")?;
-    let (seq, _) = ctx.source_frames()?;
     let path = seq.path(first.frame);
     let (w, h) = media::info::dimensions(&path)
         .with_context(|| format!("frame {}: {}", first.frame, path.display()))?;
@@ -469,6 +475,7 @@ fn frame_window(ctx: &Ctx, pairs: &[AlignedPair]) -> anyhow::Result<FrameWindow>
 /// out) after the global luma fix.
 fn fit_field(
     ctx: &Ctx,
+    seq: &media::Sequence,
     pairs: &[AlignedPair],
     validation: &[i64],
     base: &LumaBase,
@@ -488,8 +495,6 @@ fn fit_field(
             frame: *frame,
         })
         .collect();
-    // The whole reel's extent, not a farm chunk's: the drift is measured head to tail.
-    let (seq, _) = ctx.source_frames()?;
     let reel = match (seq.frames.iter().min(), seq.frames.iter().max()) {
         (Some(&a), Some(&b)) if b > a => Some([a, b]),
         _ => None,
