@@ -41,14 +41,6 @@ const SIZE: (u16, u16) = (120, 40);
 /// The first seconds of each loop (opening, first full paint) are left out of the idle rates.
 const SETTLE: Duration = Duration::from_secs(2);
 
-fn rusage_seconds(who: libc::c_int) -> f64 {
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage fills the struct we own.
-    unsafe { libc::getrusage(who, &mut u) };
-    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    tv(u.ru_utime) + tv(u.ru_stime)
-}
-
 /// A project with 10,000-frame source and reference sequences (empty files: the console must
 /// not read them to open) and one running training job (a real `job.json`, made by the jobs
 /// module, whose worker pid is this process). Returns the job's run folder.
@@ -105,7 +97,7 @@ impl Feed {
                     format!("step {step} loss {loss:.6}\n").as_bytes(),
                 );
                 c.store(
-                    (rusage_seconds(libc::RUSAGE_THREAD) * 1e6) as u64,
+                    (tinct_core::bench::rusage_seconds(libc::RUSAGE_THREAD) * 1e6) as u64,
                     Ordering::Relaxed,
                 );
                 next += period;
@@ -155,7 +147,7 @@ impl Snapshot {
         Snapshot {
             at: Instant::now(),
             bytes: count.load(Ordering::Relaxed),
-            cpu: rusage_seconds(libc::RUSAGE_SELF),
+            cpu: tinct_core::bench::rusage_seconds(libc::RUSAGE_SELF),
             feed_cpu: feed.cpu(),
         }
     }

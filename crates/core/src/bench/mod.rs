@@ -69,6 +69,20 @@ pub fn python() -> String {
 }
 
 /// This process's peak resident memory (`VmHWM`), in KiB; `None` where /proc has no such line.
+/// CPU seconds (user + system) of `who` (`libc::RUSAGE_SELF`: this process, all its threads;
+/// `RUSAGE_THREAD`: the calling thread); 0 if the call fails.
+pub fn rusage_seconds(who: libc::c_int) -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; `who` is one of its documented values.
+    if unsafe { libc::getrusage(who, usage.as_mut_ptr()) } != 0 {
+        return 0.0;
+    }
+    // SAFETY: initialised by the successful call above (and zeroed before it).
+    let u = unsafe { usage.assume_init() };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    secs(u.ru_utime) + secs(u.ru_stime)
+}
+
 pub fn peak_rss_kib() -> Option<u64> {
     std::fs::read_to_string("/proc/self/status")
         .ok()?

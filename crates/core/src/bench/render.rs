@@ -155,7 +155,7 @@ pub fn measure(
     };
 
     // Stage alone: read.
-    let cpu = cpu_seconds();
+    let cpu = super::rusage_seconds(libc::RUSAGE_SELF);
     let t = Instant::now();
     let mut decoded = Vec::new();
     for &f in frames {
@@ -165,10 +165,10 @@ pub fn measure(
         }
     }
     let read_fps = n as f64 / t.elapsed().as_secs_f64();
-    let read_cpu = cpu_seconds() - cpu;
+    let read_cpu = super::rusage_seconds(libc::RUSAGE_SELF) - cpu;
     // Compute alone, on decoded frames (two kept, cycled: the bench stays within memory).
     let mut computed = Vec::new();
-    let cpu = cpu_seconds();
+    let cpu = super::rusage_seconds(libc::RUSAGE_SELF);
     let t = Instant::now();
     for i in 0..n {
         let img = (compute.run)(frames[i], decoded[i % decoded.len()].clone())?;
@@ -177,7 +177,7 @@ pub fn measure(
         }
     }
     let compute_fps = n as f64 / t.elapsed().as_secs_f64();
-    let compute_cpu = cpu_seconds() - cpu;
+    let compute_cpu = super::rusage_seconds(libc::RUSAGE_SELF) - cpu;
     // Write alone: the writer pool on computed frames (a clone each, a memcpy).
     let alone = work.join("out-write");
     std::fs::create_dir_all(&alone)?;
@@ -190,7 +190,7 @@ pub fn measure(
         force: true,
         writers: Some(writers),
     };
-    let cpu = cpu_seconds();
+    let cpu = super::rusage_seconds(libc::RUSAGE_SELF);
     let t = Instant::now();
     render::render(
         &plan,
@@ -200,7 +200,7 @@ pub fn measure(
         |_| Ok(()),
     )?;
     let write_fps = n as f64 / t.elapsed().as_secs_f64();
-    let write_cpu = cpu_seconds() - cpu;
+    let write_cpu = super::rusage_seconds(libc::RUSAGE_SELF) - cpu;
     std::fs::remove_dir_all(&alone)?;
 
     // Bit for bit: the whole render's frames against the sequential path of the same functions.
@@ -238,20 +238,6 @@ pub fn measure(
         rss_3n.map_or("-".into(), |r| format!("{}M", r / 1024)),
     );
     Ok(whole_fps / slowest)
-}
-
-/// CPU seconds (user + system) this process has used, over all its threads.
-fn cpu_seconds() -> f64 {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is always valid.
-    let ok = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } == 0;
-    if !ok {
-        return 0.0;
-    }
-    // SAFETY: initialised by the successful call above (and zeroed before it).
-    let u = unsafe { usage.assume_init() };
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
-    secs(u.ru_utime) + secs(u.ru_stime)
 }
 
 /// Run the one-thread section in a child: this same binary and arguments, with the pools at one.
