@@ -15,6 +15,7 @@ pub mod luma_field;
 pub mod lut3d;
 pub mod lut_fit;
 pub mod samples;
+pub mod shot_grade;
 
 pub use cdl::Cdl;
 pub use global::{Matrix3, RootPoly};

@@ -156,6 +156,31 @@ pub enum Guide {
     Reference,
 }
 
+/// `prep.shot-grades`: whether the reference was graded shot by shot (`grade::shot_grade`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ShotGrades {
+    /// Decide from the pairs: a colour source whose pairs' colour balance jumps from shot to
+    /// shot beyond what a drift along the reel explains.
+    #[default]
+    Auto,
+    /// Graded shot by shot: every reference frame is taken back to the consensus balance (the
+    /// training targets, and the guide's frame in `infer.guide = reference`).
+    Remove,
+    /// One consistent transfer: the reference's balance is followed frame by frame.
+    Keep,
+}
+
+impl ShotGrades {
+    pub fn id(self) -> &'static str {
+        match self {
+            ShotGrades::Auto => "auto",
+            ShotGrades::Remove => "remove",
+            ShotGrades::Keep => "keep",
+        }
+    }
+}
+
 /// `train.device`, `infer.device`: `auto`, `cpu`, `cuda` or `cuda:N`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -1,7 +1,7 @@
 //! `[prep]`, `[train]`, `[infer]`: stages 3 and 4.
 
 use super::choices::{
-    Device, ExrCompression, Guide, LrSchedule, ModelSize, OutputFormat, Prior, Steps,
+    Device, ExrCompression, Guide, LrSchedule, ModelSize, OutputFormat, Prior, ShotGrades, Steps,
 };
 use crate::color::Colorspace;
 use serde::{Deserialize, Serialize};
@@ -12,11 +12,17 @@ pub struct PrepConfig {
     /// Pairs held out for validation when `curate.validation` names none: this many, spread
     /// evenly over the sequence (0 = no validation). Never trained on.
     pub validation: usize,
+    /// Whether the reference was graded shot by shot (`auto`, `remove`, `keep`): see
+    /// `grade::shot_grade`.
+    pub shot_grades: ShotGrades,
 }
 
 impl Default for PrepConfig {
     fn default() -> Self {
-        Self { validation: 2 }
+        Self {
+            validation: 2,
+            shot_grades: ShotGrades::Auto,
+        }
     }
 }
 
@@ -163,7 +169,8 @@ pub struct InferConfig {
     /// `off` | `reference`: take each frame's low-frequency colour from its own aligned
     /// reference frame (see `stages::guide`; not for a reference graded shot by shot).
     pub guide: Guide,
-    /// Guided filter radius in source pixels for `guide = reference`; 0 = width / 80.
+    /// Guided filter radius in source pixels for `guide = reference`; 0 = the spacing of the
+    /// reference's chroma samples on the source (width / 80 when unknown).
     pub guide_radius: usize,
 }
 

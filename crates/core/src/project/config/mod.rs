@@ -12,7 +12,7 @@ pub mod validate;
 
 pub use align::AlignConfig;
 pub use choices::{
-    Device, ExrCompression, Guide, LrSchedule, ModelSize, OutputFormat, Prior, Steps,
+    Device, ExrCompression, Guide, LrSchedule, ModelSize, OutputFormat, Prior, ShotGrades, Steps,
 };
 pub use dataset::{CurateConfig, SyncConfig};
 pub use grade::{CompareConfig, MatchgradeConfig};

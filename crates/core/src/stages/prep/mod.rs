@@ -10,6 +10,11 @@
 //! (`curate.validation`, else `prep.validation` pairs spread evenly). Held-out pairs are never
 //! trained on.
 
+mod shot_grades;
+
+use shot_grades::Regrades;
+pub use shot_grades::ShotGradeReport;
+
 use super::{Ctx, Outcome};
 use crate::color::Colorspace;
 use crate::color::tone::{ToneCurve, ToneFit};
@@ -78,6 +83,9 @@ pub struct PrepManifest {
     /// training validates colour at that resolution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_chroma_px: Option<f64>,
+    /// `prep.shot-grades`: what the check of the pairs' colour balance found and decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shot_grades: Option<ShotGradeReport>,
 }
 
 /// How the source's luma is corrected before the chroma network sees it: a global correction,
@@ -219,16 +227,25 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         luma_field: None,
         frame_window: None,
         reference_chroma_px: reference_chroma_px(&pairs),
+        shot_grades: None,
     };
     // The whole source sequence: the frame's size, and the reel's extent for the luma field's
     // drift (head to tail, not a farm chunk's range).
     let (seq, _) = ctx.source_frames()?;
     let window = frame_window(ctx, &seq, &pairs)?;
     manifest.frame_window = Some(window);
+    let regrades = match ctx.config.prep.shot_grades {
+        crate::project::config::ShotGrades::Keep => Regrades::new(),
+        _ => {
+            let (report, regrades) = shot_grades::check(ctx, &pairs, &validation)?;
+            manifest.shot_grades = Some(report);
+            regrades
+        }
+    };
     let base = match ctx.config.train.luma {
         LumaMode::Keep => None,
         LumaMode::Tone => {
-            let c = fit_tone(ctx, &pairs, &validation)?;
+            let c = fit_tone(ctx, &pairs, &validation, &regrades)?;
             manifest.luma_curve = Some(c.clone());
             Some(LumaBase::Curve(c))
         }
@@ -245,7 +262,15 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     let curve = match base {
         Some(base) => {
             let field = if ctx.config.train.luma_field {
-                Some(fit_field(ctx, &seq, &pairs, &validation, &base, window)?)
+                Some(fit_field(
+                    ctx,
+                    &seq,
+                    &pairs,
+                    &validation,
+                    &base,
+                    window,
+                    &regrades,
+                )?)
             } else {
                 None
             };
@@ -263,13 +288,17 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         let target_rel = rel_dir.join(format!("target.{:04}.exr", p.frame));
         let (input_path, target_path) = (root.join(&input_rel), root.join(&target_rel));
         // A tone curve is refitted every run, so cached pairs are only reused without one.
-        let reuse = !ctx.force && curve.is_none() && input_path.exists() && target_path.exists();
+        let reuse = !ctx.force
+            && curve.is_none()
+            && regrades.is_empty()
+            && input_path.exists()
+            && target_path.exists();
         let size = if reuse {
             let d = media::read(&input_path)
                 .with_context(|| format!("frame {}: reading {}", p.frame, input_path.display()))?;
             [d.image.width, d.image.height]
         } else {
-            let (src, reference) = read_pair(ctx, p)?;
+            let (src, reference) = read_pair(ctx, p, &regrades)?;
             let src = match &curve {
                 Some(c) => c.apply(&src, window, p.frame),
                 None => src,
@@ -306,13 +335,17 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     })
 }
 
-/// An aligned pair's source and reference, linear.
-fn read_pair(ctx: &Ctx, p: &AlignedPair) -> anyhow::Result<(Image, Image)> {
+/// An aligned pair's source and reference, linear; the reference taken back to the consensus
+/// balance where `regrades` has the pair (`prep.shot-grades`).
+fn read_pair(ctx: &Ctx, p: &AlignedPair, regrades: &Regrades) -> anyhow::Result<(Image, Image)> {
     let root = &ctx.project.root;
     let src = media::read_linear(&root.join(&p.source), None)
         .with_context(|| format!("frame {}: source {}", p.frame, p.source))?;
-    let reference = media::read_linear(&root.join(&p.reference), None)
+    let mut reference = media::read_linear(&root.join(&p.reference), None)
         .with_context(|| format!("frame {}: reference {}", p.frame, p.reference))?;
+    if let Some(m) = regrades.get(&p.frame) {
+        crate::grade::shot_grade::apply(&mut reference, m);
+    }
     Ok((src, reference))
 }
 
@@ -329,7 +362,7 @@ fn fit_grade(
     let mg = &ctx.config.matchgrade;
     let mut samples = crate::grade::Samples::default();
     for p in pairs.iter().filter(|p| !validation.contains(&p.frame)) {
-        let (src, reference) = read_pair(ctx, p)?;
+        let (src, reference) = read_pair(ctx, p, &Regrades::new())?;
         samples
             .push_pair(&src, &reference, 3)
             .with_context(|| format!("train.luma = grade: frame {}", p.frame))?;
@@ -348,13 +381,18 @@ fn fit_grade(
 }
 
 /// The tone curve of `train.luma = tone`, fitted on the training pairs (never on held-out ones).
-fn fit_tone(ctx: &Ctx, pairs: &[AlignedPair], validation: &[i64]) -> anyhow::Result<ToneCurve> {
+fn fit_tone(
+    ctx: &Ctx,
+    pairs: &[AlignedPair],
+    validation: &[i64],
+    regrades: &Regrades,
+) -> anyhow::Result<ToneCurve> {
     // One pair in memory at a time; the pairs are read again when the dataset is written, which
     // costs a second decode but keeps a 2K reel's prep at two frames of memory, not all of them.
     let mut fit = ToneFit::default();
     let mut fitted = 0;
     for p in pairs.iter().filter(|p| !validation.contains(&p.frame)) {
-        let (src, reference) = read_pair(ctx, p)?;
+        let (src, reference) = read_pair(ctx, p, regrades)?;
         fit.add_images(&src, &reference, 3);
         fitted += 1;
     }
@@ -480,10 +518,11 @@ fn fit_field(
     validation: &[i64],
     base: &LumaBase,
     window: FrameWindow,
+    regrades: &Regrades,
 ) -> anyhow::Result<LumaField> {
     let mut fixed = Vec::new();
     for p in pairs.iter().filter(|p| !validation.contains(&p.frame)) {
-        let (src, reference) = read_pair(ctx, p)?;
+        let (src, reference) = read_pair(ctx, p, regrades)?;
         fixed.push((p.frame, base.apply(&src), reference));
     }
     let refs: Vec<_> = fixed

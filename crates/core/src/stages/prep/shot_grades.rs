@@ -1,0 +1,88 @@
+//! `prep.shot-grades`: is the reference graded shot by shot, and if so, each pair's way back to
+//! the consensus balance (`grade::shot_grade` says why and how).
+
+use super::{AlignedPair, read_pair};
+use crate::grade::Matrix3;
+use crate::grade::shot_grade::{self, LogPoly, SPREAD_LIMIT};
+use crate::project::config::ShotGrades;
+use crate::stages::Ctx;
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// What the check found, for the manifest (the guide reads `removed`) and the log.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShotGradeReport {
+    /// The pairs' colour-balance spread after a drift along the reel (`shot_grade::spread`).
+    pub spread: f64,
+    /// The limit `auto` decided with.
+    pub limit: f64,
+    /// The source is black and white: its shots' colour is the reference's, never removed.
+    pub monochrome: bool,
+    /// Every reference frame is taken back to the consensus balance.
+    pub removed: bool,
+    /// When removed: the consensus (the smooth global grade fitted on the training pairs) that
+    /// the guide takes every reference frame back to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consensus: Option<LogPoly>,
+}
+
+/// Per pair (source frame), the matrix that takes its reference to the consensus balance; empty
+/// unless the reference is treated as graded shot by shot.
+pub type Regrades = HashMap<i64, Matrix3>;
+
+/// Check the pairs against one consistent transfer (a smooth global grade, [`LogPoly`], fitted
+/// on the training pairs, `validation` kept out) and decide per `prep.shot-grades`.
+pub fn check(
+    ctx: &Ctx,
+    pairs: &[AlignedPair],
+    validation: &[i64],
+) -> anyhow::Result<(ShotGradeReport, Regrades)> {
+    // Two passes, one pair in memory at a time: fit the consensus, then measure every pair.
+    let mut monochrome = true;
+    let mut training = crate::grade::Samples::default();
+    for p in pairs.iter().filter(|p| !validation.contains(&p.frame)) {
+        let (src, reference) = read_pair(ctx, p, &Regrades::new())?;
+        training
+            .push_pair(&src, &reference, 3)
+            .with_context(|| format!("prep.shot-grades: frame {}", p.frame))?;
+    }
+    let grade = LogPoly::fit(&training.thinned(ctx.config.matchgrade.max_samples));
+    let mut balances = Vec::new();
+    let mut matrices = Regrades::new();
+    for p in pairs {
+        let (src, reference) = read_pair(ctx, p, &Regrades::new())?;
+        monochrome &= shot_grade::is_monochrome(&src);
+        if let Some(balance) = grade.balance(&src, &reference) {
+            balances.push((p.frame, balance));
+            matrices.insert(p.frame, shot_grade::undo(balance));
+        }
+    }
+    let spread = shot_grade::spread(&balances);
+    let removed = match ctx.config.prep.shot_grades {
+        ShotGrades::Remove => true,
+        ShotGrades::Keep => false,
+        ShotGrades::Auto => !monochrome && spread > SPREAD_LIMIT,
+    };
+    let report = ShotGradeReport {
+        spread,
+        limit: SPREAD_LIMIT,
+        monochrome,
+        removed,
+        consensus: removed.then_some(grade),
+    };
+    ctx.log(format!(
+        "prep.shot-grades = {}: the pairs' colour balance spreads {spread:.4} from shot to shot \
+         after a drift along the reel (limit {SPREAD_LIMIT}){}; {}",
+        ctx.config.prep.shot_grades.id(),
+        if monochrome { ", on a B&W source" } else { "" },
+        if removed {
+            "taken as graded shot by shot: every reference frame goes back to the consensus balance"
+        } else if monochrome {
+            "a B&W source's shot colour is the reference's to give, kept"
+        } else {
+            "one consistent transfer, followed frame by frame"
+        }
+    ));
+    Ok((report, if removed { matrices } else { Regrades::new() }))
+}
