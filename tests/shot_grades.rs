@@ -116,6 +116,7 @@ fn prep(source: impl Fn(&Image) -> Image, reference: impl Fn(usize, &Image) -> I
             &exr,
         )
         .unwrap();
+        media::write(&root.join(format!("footage/ref/ref.{f:04}.exr")), &r, &exr).unwrap();
         let (s_rel, r_rel) = (
             format!("{}/src.{f:04}.exr", layout::ALIGNMENT),
             format!("{}/ref.{f:04}.exr", layout::ALIGNMENT),
@@ -161,9 +162,15 @@ fn a_reference_balanced_shot_by_shot_is_found_and_its_balances_leave_the_targets
         report.spread,
         report.limit
     );
+    // Infer would hand each frame its shot's grade through the reference guide: it says why it
+    // renders without it.
+    let project = tinct::project::Project::load(&case.root).unwrap();
+    let refused = tinct::stages::guide::ReferenceGuide::open(&project, &project.config)
+        .err()
+        .expect("the guide is not used");
     assert!(
-        report.consensus.is_some(),
-        "the guide's consensus grade is kept"
+        format!("{refused:#}").contains("graded shot by shot"),
+        "{refused:#}"
     );
     // The targets' colour balance is much nearer the film's than the graded references' was
     // (the consensus is fitted on the graded pairs themselves, so it absorbs part of the
@@ -191,10 +198,15 @@ fn one_consistent_transfer_is_followed_as_it_is() {
     let case = prep(faded, |_, c| c.clone());
     let report = case.manifest.shot_grades.as_ref().expect("the check ran");
     assert!(
-        !report.removed && report.consensus.is_none(),
+        !report.removed,
         "spread {} (limit {})",
-        report.spread,
-        report.limit
+        report.spread, report.limit
+    );
+    let project = tinct::project::Project::load(&case.root).unwrap();
+    let guide = tinct::stages::guide::ReferenceGuide::open(&project, &project.config);
+    assert!(
+        matches!(guide, Ok(Some(_))),
+        "the guide reads every frame's reference"
     );
 }
 

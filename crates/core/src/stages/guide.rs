@@ -19,12 +19,12 @@
 //! overscan), the correction fades out and the render stays as it was.
 //!
 //! When not to use it: a reference graded shot by shot (a telecine's scene-by-scene correction)
-//! hands every shot its grade; keep `off` there and let the network learn the film's colour.
+//! hands every shot its grade. Prep finds such a reference (`prep.shot-grades`), and then
+//! [`ReferenceGuide::open`] refuses with the reason and the render goes on unguided.
 
 use super::align::motion::Mat3;
 use super::align::warp::{self, Filter};
 use crate::color::{Colorspace, tone, working};
-use crate::grade::shot_grade::{self, LogPoly};
 use crate::media::{Clip, Image};
 use crate::project::Project;
 use crate::project::config::Config;
@@ -42,10 +42,6 @@ pub struct ReferenceGuide {
     /// (source frame, source → reference matrix) of the aligned pairs, by frame.
     placements: Vec<(i64, Mat3)>,
     params: GuideParams,
-    /// The reference is graded shot by shot (`prep.shot-grades`): each frame is first taken
-    /// back to this global grade's rendering of its source frame (the consensus the training
-    /// targets were taken to), so only what the reference knows locally moves the render.
-    consensus: Option<LogPoly>,
 }
 
 /// How a placed reference frame moves a render's colour.
@@ -93,15 +89,22 @@ impl ReferenceGuide {
             "infer.guide = reference: every aligned pair is flagged, so no placement of the \
              reference on the source is trusted (accept one with align.accept, or set infer.guide = off)"
         );
+        let prep = prep_manifest(project);
+        anyhow::ensure!(
+            !prep
+                .as_ref()
+                .and_then(|m| m.shot_grades.as_ref())
+                .is_some_and(|s| s.removed),
+            "prep found the reference graded shot by shot (prep.shot-grades): each frame's \
+             reference would hand the render its shot's grade (set prep.shot-grades = \"keep\" \
+             if the transfer is one consistent grade)"
+        );
         Ok(Some(ReferenceGuide {
             clip: reference.clip,
             offset: reference.offset,
             colorspace,
             placements,
-            params: GuideParams::of(config.infer.guide_radius, prep_manifest(project).as_ref()),
-            consensus: prep_manifest(project)
-                .and_then(|m| m.shot_grades)
-                .and_then(|s| s.consensus),
+            params: GuideParams::of(config.infer.guide_radius, prep.as_ref()),
         }))
     }
 
@@ -117,12 +120,7 @@ impl ReferenceGuide {
             } else {
                 format!("{} px", self.params.radius)
             },
-        ) + if self.consensus.is_some() {
-            "; the reference is graded shot by shot (prep.shot-grades), so each frame's overall \
-             balance is the render's and only its local colour is taken"
-        } else {
-            ""
-        }
+        )
     }
 
     /// The matrix of the aligned pair nearest to `frame`.
@@ -135,11 +133,14 @@ impl ReferenceGuide {
         m
     }
 
-    /// Read source frame `frame`'s reference and place it on `source` (that frame, linear, as
-    /// read); with a reference graded shot by shot, take it back to the consensus balance.
+    /// Read source frame `frame`'s reference and place it on a `width` × `height` source frame.
     /// `None` when the reference has no such frame (the render then stays unguided).
-    pub fn prepare(&self, frame: i64, source: &Image) -> anyhow::Result<Option<GuideFrame>> {
-        let (width, height) = (source.width, source.height);
+    pub fn prepare(
+        &self,
+        frame: i64,
+        width: usize,
+        height: usize,
+    ) -> anyhow::Result<Option<GuideFrame>> {
         let n = frame + self.offset;
         if !self.clip.contains(n) {
             return Ok(None);
@@ -161,11 +162,6 @@ impl ReferenceGuide {
             if !c {
                 px.fill(0.0);
             }
-        }
-        if let Some(grade) = &self.consensus {
-            // Against the global grade of the scan, not the render: the network's errors on a
-            // shot it never saw would otherwise pass for the shot's grade, frame by frame.
-            shot_grade::take_back(&mut placed, source, grade);
         }
         Ok(Some(GuideFrame {
             placed,
@@ -250,8 +246,8 @@ impl GuideParams {
     }
 }
 
-/// The prepared dataset's manifest: the reference's chroma resolution and, for a reference
-/// graded shot by shot, the consensus grade. `None` without a prepared dataset.
+/// The prepared dataset's manifest: the reference's chroma resolution, and whether it is graded
+/// shot by shot. `None` without a prepared dataset.
 fn prep_manifest(project: &Project) -> Option<super::prep::PrepManifest> {
     let path = super::prep::prep_dir(&project.root).join(super::prep::MANIFEST);
     super::prep::PrepManifest::load(&path).ok()
@@ -316,7 +312,6 @@ mod tests {
             colorspace: None,
             placements: vec![(1, [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])],
             params: GuideParams { radius: 4 },
-            consensus: None,
         }
     }
 
@@ -387,67 +382,5 @@ mod tests {
                 before[i]
             );
         }
-    }
-
-    #[test]
-    fn a_reference_graded_per_shot_gives_its_local_colour_not_its_shots_balance() {
-        let (w, h) = (64, 48);
-        // The global grade's rendering of the scan: the film's colours, except a patch it
-        // cannot know (grey); the render is the same.
-        let film = |x: usize, y: usize| {
-            let (u, v) = (x as f32 / w as f32, y as f32 / h as f32);
-            [0.1 + 0.3 * u, 0.12 + 0.25 * v, 0.1 + 0.2 * (1.0 - u)]
-        };
-        let patch = |x: usize, y: usize| (24..40).contains(&x) && (16..32).contains(&y);
-        let red = [0.4, 0.1, 0.08];
-        let render = Image::from_fn_rgb(w, h, |x, y| {
-            if patch(x, y) {
-                [working::luma(red); 3]
-            } else {
-                film(x, y)
-            }
-        });
-        // The reference: the film with the patch's colour, then this shot's grade (a gain).
-        let grade = [1.12, 0.92, 1.05];
-        let reference = |x: usize, y: usize| {
-            let p = if patch(x, y) { red } else { film(x, y) };
-            Some(std::array::from_fn(|c| p[c] * grade[c]))
-        };
-        let chroma = |img: &Image, x: usize, y: usize| working::split_luma_chroma(img.rgb(x, y)).1;
-        let mut taken_back = placed(w, h, reference);
-        // The consensus renders the scan as the render does (the identity on the render).
-        assert!(shot_grade::take_back(
-            &mut taken_back.placed,
-            &render,
-            &LogPoly::identity()
-        ));
-        let mut out = render.clone();
-        guide().apply(&mut out, &taken_back).unwrap();
-        // Outside the patch the film's balance stays (the shot's grade is not taken)...
-        let (a, b) = (chroma(&render, 6, 6), chroma(&out, 6, 6));
-        assert!(
-            (a[0] - b[0]).abs() < 0.01 && (a[1] - b[1]).abs() < 0.01,
-            "{a:?} -> {b:?}"
-        );
-        // ...while following the reference as it is hands the render the shot's grade...
-        let mut followed = render.clone();
-        guide()
-            .apply(&mut followed, &placed(w, h, reference))
-            .unwrap();
-        let g = chroma(&followed, 6, 6);
-        assert!(
-            (g[0] - a[0]).abs() + (g[1] - a[1]).abs()
-                > 3.0 * ((b[0] - a[0]).abs() + (b[1] - a[1]).abs()),
-            "followed {g:?}, taken back {b:?}, film {a:?}"
-        );
-        // ...and the patch takes the reference's colour either way.
-        let want = working::split_luma_chroma(red).1;
-        let got = chroma(&out, 32, 24);
-        assert!(
-            (want[1] - got[1]).abs() < 0.3 * want[1].abs(),
-            "patch Cr {} vs the film's {}",
-            got[1],
-            want[1]
-        );
     }
 }

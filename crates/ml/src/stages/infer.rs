@@ -95,13 +95,13 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         &ctx.cancel,
         |frame| {
             let src = render::read_source(&seq, frame, assume)?;
-            let placed = match &guide {
-                Some(g) => g.prepare(frame, &src)?,
-                None => None,
-            };
             let src = match &curve {
                 Some(c) => c.apply(&src, FrameWindow::whole(&src), frame),
                 None => src,
+            };
+            let placed = match &guide {
+                Some(g) => g.prepare(frame, src.width, src.height)?,
+                None => None,
             };
             Ok((src, placed))
         },

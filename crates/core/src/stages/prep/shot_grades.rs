@@ -19,12 +19,9 @@ pub struct ShotGradeReport {
     pub limit: f64,
     /// The source is black and white: its shots' colour is the reference's, never removed.
     pub monochrome: bool,
-    /// Every reference frame is taken back to the consensus balance.
+    /// Every pair's reference is taken back to the consensus balance (and infer renders
+    /// without `infer.guide`, which would hand each frame its shot's grade).
     pub removed: bool,
-    /// When removed: the consensus (the smooth global grade fitted on the training pairs) that
-    /// the guide takes every reference frame back to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consensus: Option<LogPoly>,
 }
 
 /// Per pair (source frame), the matrix that takes its reference to the consensus balance; empty
@@ -69,7 +66,6 @@ pub fn check(
         limit: SPREAD_LIMIT,
         monochrome,
         removed,
-        consensus: removed.then_some(grade),
     };
     ctx.log(format!(
         "prep.shot-grades = {}: the pairs' colour balance spreads {spread:.4} from shot to shot \
@@ -77,7 +73,8 @@ pub fn check(
         ctx.config.prep.shot_grades.id(),
         if monochrome { ", on a B&W source" } else { "" },
         if removed {
-            "taken as graded shot by shot: every reference frame goes back to the consensus balance"
+            "taken as graded shot by shot: every pair's reference goes back to the consensus \
+             balance, and infer renders without the reference guide"
         } else if monochrome {
             "a B&W source's shot colour is the reference's to give, kept"
         } else {
