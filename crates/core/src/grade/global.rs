@@ -89,24 +89,6 @@ impl Matrix3 {
     pub fn apply(&self, p: [f32; 3]) -> [f32; 3] {
         std::array::from_fn(|c| (0..3).map(|k| self.0[c][k] * p[k]).sum())
     }
-
-    /// The inverse (adjugate over determinant); `None` when (nearly) singular.
-    pub fn inverse(&self) -> Option<Matrix3> {
-        let m = self.0.map(|r| r.map(f64::from));
-        let cof = |r: usize, c: usize| {
-            let (r1, r2) = ((r + 1) % 3, (r + 2) % 3);
-            let (c1, c2) = ((c + 1) % 3, (c + 2) % 3);
-            m[r1][c1] * m[r2][c2] - m[r1][c2] * m[r2][c1]
-        };
-        let det: f64 = (0..3).map(|c| m[0][c] * cof(0, c)).sum();
-        let scale = m.iter().flatten().map(|v| v.abs()).fold(0.0, f64::max);
-        if !det.is_finite() || det.abs() <= 1e-9 * scale.powi(3).max(1e-30) {
-            return None;
-        }
-        Some(Matrix3(std::array::from_fn(|r| {
-            std::array::from_fn(|c| (cof(c, r) / det) as f32)
-        })))
-    }
 }
 
 impl RootPoly {
@@ -148,22 +130,6 @@ mod tests {
                 assert!((fit.0[c][k] - m[c][k]).abs() < 1e-3, "{:?}", fit.0);
             }
         }
-    }
-
-    #[test]
-    fn a_matrix_times_its_inverse_is_the_identity_and_singular_has_none() {
-        let m = Matrix3([[0.9, 0.2, -0.1], [0.05, 1.1, 0.0], [0.0, -0.2, 1.3]]);
-        let inv = m.inverse().expect("invertible");
-        let p = [0.3, 0.6, 0.1];
-        let back = inv.apply(m.apply(p));
-        for c in 0..3 {
-            assert!((back[c] - p[c]).abs() < 1e-6, "{back:?}");
-        }
-        assert!(
-            Matrix3([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 0.0]])
-                .inverse()
-                .is_none()
-        );
     }
 
     #[test]

@@ -60,8 +60,13 @@ const CLIP: f32 = 0.95;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LogPoly(pub [[f32; 7]; 3]);
 
+/// A linear value in the log units every fit here works in.
+fn log_unit(v: f32) -> f64 {
+    ((v as f64).max(0.0) + LOG_FLOOR).ln()
+}
+
 fn log_terms(p: [f32; 3]) -> [f64; 7] {
-    let l = p.map(|v| ((v as f64).max(0.0) + LOG_FLOOR).ln());
+    let l = p.map(log_unit);
     [1.0, l[0], l[1], l[2], l[0] * l[0], l[1] * l[1], l[2] * l[2]]
 }
 
@@ -80,7 +85,7 @@ impl LogPoly {
             dst: samples
                 .dst
                 .iter()
-                .map(|d| d.map(|v| ((v as f64).max(0.0) + LOG_FLOOR).ln() as f32))
+                .map(|d| d.map(|v| log_unit(v) as f32))
                 .collect(),
         };
         LogPoly(super::global::least_squares::<7>(&logged, log_terms))
@@ -173,9 +178,7 @@ pub fn log_balance(blocks: &Samples) -> Option<[f64; 3]> {
     }
     let mut per_channel: [Vec<f64>; 3] = Default::default();
     for (a, b) in blocks.src.iter().zip(&blocks.dst) {
-        let r: [f64; 3] = std::array::from_fn(|c| {
-            ((b[c] as f64).max(0.0) + LOG_FLOOR).ln() - ((a[c] as f64).max(0.0) + LOG_FLOOR).ln()
-        });
+        let r: [f64; 3] = std::array::from_fn(|c| log_unit(b[c]) - log_unit(a[c]));
         let common = (r[0] + r[1] + r[2]) / 3.0;
         for c in 0..3 {
             per_channel[c].push(r[c] - common);

@@ -41,21 +41,36 @@ pub struct ReferenceGuide {
     colorspace: Option<Colorspace>,
     /// (source frame, source → reference matrix) of the aligned pairs, by frame.
     placements: Vec<(i64, Mat3)>,
-    params: GuideParams,
+    /// Guided filter radius in source pixels ([`radius`]); 0 = from the frame's width.
+    radius: usize,
 }
 
-/// How a placed reference frame moves a render's colour.
-#[derive(Clone, Copy, Debug)]
-pub struct GuideParams {
-    /// Guided filter radius in source pixels; 0 = from the frame's width (width / 80).
-    pub radius: usize,
-}
-
-/// One frame's aligned reference, ready for [`ReferenceGuide::apply`].
+/// One frame's aligned reference chroma, ready for [`ReferenceGuide::apply`].
 pub struct GuideFrame {
-    /// Linear RGB, placed on the source; uncovered pixels black.
-    placed: Image,
+    width: usize,
+    height: usize,
+    chroma: [Vec<f32>; 2],
     covered: Vec<f32>,
+}
+
+impl GuideFrame {
+    /// The chroma of `placed` (linear RGB on the source), where `covered` (1 = the reference
+    /// covers the pixel) says. On the reader thread, so the compute thread does not pay for it.
+    fn new(placed: &Image, covered: Vec<f32>) -> GuideFrame {
+        let (width, height) = (placed.width, placed.height);
+        let mut chroma = [vec![0f32; width * height], vec![0f32; width * height]];
+        for (i, px) in placed.data.chunks_exact(placed.channels).enumerate() {
+            let (_, c) = working::split_luma_chroma([px[0], px[1], px[2]]);
+            chroma[0][i] = c[0];
+            chroma[1][i] = c[1];
+        }
+        GuideFrame {
+            width,
+            height,
+            chroma,
+            covered,
+        }
+    }
 }
 
 impl ReferenceGuide {
@@ -104,7 +119,7 @@ impl ReferenceGuide {
             offset: reference.offset,
             colorspace,
             placements,
-            params: GuideParams::of(config.infer.guide_radius, prep.as_ref()),
+            radius: radius(config.infer.guide_radius, prep.as_ref()),
         }))
     }
 
@@ -115,10 +130,10 @@ impl ReferenceGuide {
              (source frame {:+}), placed by the nearest of {} aligned pairs, guided-filter radius {}",
             self.offset,
             self.placements.len(),
-            if self.params.radius == 0 {
+            if self.radius == 0 {
                 "width / 80 (the reference's chroma resolution is not known)".to_string()
             } else {
-                format!("{} px", self.params.radius)
+                format!("{} px", self.radius)
             },
         )
     }
@@ -151,68 +166,27 @@ impl ReferenceGuide {
                 self.clip.frame_label(n)
             )
         })?;
-        let (mut placed, covered) = warp::warp_image(
+        let (placed, covered) = warp::warp_image(
             &reference,
             self.placement(frame),
             width,
             height,
             Filter::Bilinear,
         );
-        for (px, &c) in placed.data.chunks_exact_mut(placed.channels).zip(&covered) {
-            if !c {
-                px.fill(0.0);
-            }
-        }
-        Ok(Some(GuideFrame {
-            placed,
-            covered: covered.iter().map(|&c| if c { 1.0 } else { 0.0 }).collect(),
-        }))
+        let covered = covered.iter().map(|&c| if c { 1.0 } else { 0.0 }).collect();
+        Ok(Some(GuideFrame::new(&placed, covered)))
     }
 
     /// `img` (the render of the frame `guide` was prepared for) with its chroma's low
     /// frequencies moved to the reference's; its luma and chroma detail kept.
     pub fn apply(&self, img: &mut Image, guide: &GuideFrame) -> anyhow::Result<()> {
-        self.params.apply(img, guide)
-    }
-}
-
-impl GuideParams {
-    /// `infer.guide-radius` (`setting`), or when 0 the spacing of the reference's chroma samples
-    /// on the source (prep's `reference_chroma_px`, at least 2 px): the finest colour the
-    /// reference carries, and no finer, so its JPEG blocks and 4:2:0 steps are still averaged
-    /// away. Measured on `tinct bench quality` (held-out ΔE00, B&W / faded): width/80 (8 px)
-    /// 1.97 / 1.99, 3 px 1.82 / 1.97, with colourfulness 0.88 → 0.91 on B&W.
-    pub fn of(setting: usize, prep: Option<&super::prep::PrepManifest>) -> GuideParams {
-        let from_reference = prep
-            .and_then(|m| m.reference_chroma_px)
-            .filter(|px| px.is_finite() && *px > 0.0)
-            .map(|px| (px.round() as usize).clamp(2, 64));
-        GuideParams {
-            radius: match setting {
-                0 => from_reference.unwrap_or(0),
-                r => r,
-            },
-        }
-    }
-
-    /// `img` with its chroma's low frequencies moved to `guide`'s; see [`ReferenceGuide::apply`].
-    pub fn apply(&self, img: &mut Image, guide: &GuideFrame) -> anyhow::Result<()> {
         let (w, h) = (img.width, img.height);
         anyhow::ensure!(
-            (w, h) == (guide.placed.width, guide.placed.height),
+            (w, h) == (guide.width, guide.height),
             "infer.guide: the render is {w}x{h}, its reference was placed on {}x{}",
-            guide.placed.width,
-            guide.placed.height
+            guide.width,
+            guide.height
         );
-        let placed = &guide.placed;
-        let chroma: [Vec<f32>; 2] = {
-            let split: Vec<[f32; 2]> = placed
-                .data
-                .chunks_exact(placed.channels)
-                .map(|px| working::split_luma_chroma([px[0], px[1], px[2]]).1)
-                .collect();
-            std::array::from_fn(|k| split.iter().map(|c| c[k]).collect())
-        };
         let r = if self.radius == 0 {
             (w / 80).max(4)
         } else {
@@ -229,7 +203,7 @@ impl GuideParams {
         let diff: [Vec<f32>; 2] = std::array::from_fn(|k| {
             ycc.iter()
                 .enumerate()
-                .map(|(i, (_, c))| guide.covered[i] * (chroma[k][i] - c[k]))
+                .map(|(i, (_, c))| guide.covered[i] * (guide.chroma[k][i] - c[k]))
                 .collect()
         });
         let weight = tone::blur(&guide.covered, w, h, r, 1);
@@ -243,6 +217,22 @@ impl GuideParams {
             px[..3].copy_from_slice(&rgb);
         }
         Ok(())
+    }
+}
+
+/// `infer.guide-radius` (`setting`), or when 0 the spacing of the reference's chroma samples
+/// on the source (prep's `reference_chroma_px`, at least 2 px): the finest colour the
+/// reference carries, and no finer, so its JPEG blocks and 4:2:0 steps are still averaged
+/// away. Measured on `tinct bench quality` (held-out ΔE00, B&W / faded): width/80 (8 px)
+/// 1.97 / 1.99, 3 px 1.82 / 1.97, with colourfulness 0.88 → 0.91 on B&W.
+fn radius(setting: usize, prep: Option<&super::prep::PrepManifest>) -> usize {
+    let from_reference = prep
+        .and_then(|m| m.reference_chroma_px)
+        .filter(|px| px.is_finite() && *px > 0.0)
+        .map(|px| (px.round() as usize).clamp(2, 64));
+    match setting {
+        0 => from_reference.unwrap_or(0),
+        r => r,
     }
 }
 
@@ -296,10 +286,10 @@ mod tests {
         let covered: Vec<f32> = (0..w * h)
             .map(|i| rgb(i % w, i / w).map_or(0.0, |_| 1.0))
             .collect();
-        GuideFrame {
-            placed: Image::from_fn_rgb(w, h, |x, y| rgb(x, y).unwrap_or([0.0; 3])),
+        GuideFrame::new(
+            &Image::from_fn_rgb(w, h, |x, y| rgb(x, y).unwrap_or([0.0; 3])),
             covered,
-        }
+        )
     }
 
     fn guide() -> ReferenceGuide {
@@ -311,7 +301,7 @@ mod tests {
             offset: 0,
             colorspace: None,
             placements: vec![(1, [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])],
-            params: GuideParams { radius: 4 },
+            radius: 4,
         }
     }
 

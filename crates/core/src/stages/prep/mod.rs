@@ -21,7 +21,7 @@ use crate::color::tone::{ToneCurve, ToneFit};
 use crate::color::working as space;
 use crate::grade::luma_field::{FieldPair, FrameWindow, LumaField};
 use crate::media::{self, Image, WriteOptions};
-use crate::project::config::LumaMode;
+use crate::project::config::{LumaMode, ShotGrades};
 use crate::project::layout;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -234,13 +234,20 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     let (seq, _) = ctx.source_frames()?;
     let window = frame_window(ctx, &seq, &pairs)?;
     manifest.frame_window = Some(window);
-    let regrades = match ctx.config.prep.shot_grades {
-        crate::project::config::ShotGrades::Keep => Regrades::new(),
-        _ => {
-            let (report, regrades) = shot_grades::check(ctx, &pairs, &validation)?;
+    // The training pairs' colours, read once for the LUT of `train.luma = grade` and the
+    // shot-grade check's consensus.
+    let check_shots = ctx.config.prep.shot_grades != ShotGrades::Keep;
+    let samples = match check_shots || ctx.config.train.luma == LumaMode::Grade {
+        true => training_samples(ctx, &pairs, &validation)?,
+        false => crate::grade::Samples::default(),
+    };
+    let regrades = match check_shots {
+        true => {
+            let (report, regrades) = shot_grades::check(ctx, &pairs, &samples)?;
             manifest.shot_grades = Some(report);
             regrades
         }
+        false => Regrades::new(),
     };
     let base = match ctx.config.train.luma {
         LumaMode::Keep => None,
@@ -250,7 +257,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
             Some(LumaBase::Curve(c))
         }
         LumaMode::Grade => {
-            let lut = fit_grade(ctx, &pairs, &validation)?;
+            let lut = fit_grade(ctx, &samples)?;
             let rel = rel_dir.join(LUMA_GRADE);
             std::fs::create_dir_all(&out_dir)
                 .with_context(|| format!("{}: cannot create", out_dir.display()))?;
@@ -352,25 +359,30 @@ fn read_pair(ctx: &Ctx, p: &AlignedPair, regrades: &Regrades) -> anyhow::Result<
 /// `prep/luma-grade.cube`: the LUT of `train.luma = grade`.
 pub const LUMA_GRADE: &str = "luma-grade.cube";
 
-/// The 3D LUT of `train.luma = grade`: the MatchGrade fit (its `[matchgrade]` settings) on the
-/// training pairs only.
-fn fit_grade(
+/// Every third pixel of the training pairs (validation pairs kept out), source → reference.
+fn training_samples(
     ctx: &Ctx,
     pairs: &[AlignedPair],
     validation: &[i64],
-) -> anyhow::Result<crate::grade::Lut3d> {
-    let mg = &ctx.config.matchgrade;
+) -> anyhow::Result<crate::grade::Samples> {
     let mut samples = crate::grade::Samples::default();
     for p in pairs.iter().filter(|p| !validation.contains(&p.frame)) {
         let (src, reference) = read_pair(ctx, p, &Regrades::new())?;
         samples
             .push_pair(&src, &reference, 3)
-            .with_context(|| format!("train.luma = grade: frame {}", p.frame))?;
+            .with_context(|| format!("training pair, frame {}", p.frame))?;
     }
+    Ok(samples)
+}
+
+/// The 3D LUT of `train.luma = grade`: the MatchGrade fit (its `[matchgrade]` settings) on the
+/// training pairs' `samples`.
+fn fit_grade(ctx: &Ctx, samples: &crate::grade::Samples) -> anyhow::Result<crate::grade::Lut3d> {
     anyhow::ensure!(
         !samples.is_empty(),
         "train.luma = grade: the training pairs hold no usable pixels"
     );
+    let mg = &ctx.config.matchgrade;
     let lut = crate::grade::fit_lut(&samples.thinned(mg.max_samples), &mg.lut_fit_params()).1;
     ctx.log(format!(
         "train.luma = grade: {0}x{0}x{0} LUT fitted on {1} pixels of the training pairs",

@@ -2,11 +2,10 @@
 //! the consensus balance (`grade::shot_grade` says why and how).
 
 use super::{AlignedPair, read_pair};
-use crate::grade::Matrix3;
 use crate::grade::shot_grade::{self, LogPoly, SPREAD_LIMIT};
+use crate::grade::{Matrix3, Samples};
 use crate::project::config::ShotGrades;
 use crate::stages::Ctx;
-use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -29,22 +28,14 @@ pub struct ShotGradeReport {
 pub type Regrades = HashMap<i64, Matrix3>;
 
 /// Check the pairs against one consistent transfer (a smooth global grade, [`LogPoly`], fitted
-/// on the training pairs, `validation` kept out) and decide per `prep.shot-grades`.
+/// on `training`, the training pairs' colours) and decide per `prep.shot-grades`.
 pub fn check(
     ctx: &Ctx,
     pairs: &[AlignedPair],
-    validation: &[i64],
+    training: &Samples,
 ) -> anyhow::Result<(ShotGradeReport, Regrades)> {
-    // Two passes, one pair in memory at a time: fit the consensus, then measure every pair.
-    let mut monochrome = true;
-    let mut training = crate::grade::Samples::default();
-    for p in pairs.iter().filter(|p| !validation.contains(&p.frame)) {
-        let (src, reference) = read_pair(ctx, p, &Regrades::new())?;
-        training
-            .push_pair(&src, &reference, 3)
-            .with_context(|| format!("prep.shot-grades: frame {}", p.frame))?;
-    }
     let grade = LogPoly::fit(&training.thinned(ctx.config.matchgrade.max_samples));
+    let mut monochrome = true;
     let mut balances = Vec::new();
     let mut matrices = Regrades::new();
     for p in pairs {
