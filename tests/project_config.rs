@@ -144,7 +144,7 @@ fn a_bad_value_is_refused_before_any_job_exists() {
     for (stage, set, key) in [
         ("train", "train.steps=0", "train.steps"),
         ("train", "train.model=\"huge\"", "train.model"),
-        ("infer", "infer.chroma-scale=0", "infer.chroma-scale"),
+        ("infer", "infer.chroma-scale=9", "infer.chroma-scale"),
         ("matchgrade", "infer.format=\"mov\"", "infer.format"),
     ] {
         for detach in [false, true] {

@@ -1,6 +1,7 @@
 //! Checkpoints: one safetensors file holding the network (`net.<param>`), the optimiser state
-//! (`adam.*`), the training step (`meta.step`) and the model width (`meta.width`), so a file is
-//! self-describing for inference and complete for resuming. A JSON sidecar with the same stem
+//! (`adam.*`), the training step (`meta.step`), the model width (`meta.width`) and the scale it
+//! was trained at (`meta.chroma_scale`, 1/N of full size), so a file is self-describing for
+//! inference and complete for resuming. A JSON sidecar with the same stem
 //! carries the human-readable facts (step, size, validation ΔE00).
 
 use super::adam::Adam;
@@ -9,6 +10,7 @@ use anyhow::Context;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tch::{Device, Tensor, nn};
+use tinct_core::project::config::validate::MAX_CHROMA_SCALE;
 
 /// `artifacts/checkpoint.<step:07>.safetensors`.
 pub fn path_for(artifacts: &Path, step: u64) -> PathBuf {
@@ -20,15 +22,28 @@ pub fn sidecar(ckpt: &Path) -> PathBuf {
     ckpt.with_extension("json")
 }
 
+/// What a checkpoint says of its network beyond the weights.
+#[derive(Clone, Copy, Debug)]
+pub struct Meta {
+    pub size: ModelSize,
+    pub step: u64,
+    /// The working scale it was trained at (1/N of full size).
+    pub chroma_scale: usize,
+}
+
 /// Save the network, the optimiser and the step (atomically: temp path, then rename).
 pub fn save(
     path: &Path,
     vs: &nn::VarStore,
-    size: ModelSize,
     adam: &Adam,
-    step: u64,
+    meta: Meta,
     info: &serde_json::Value,
 ) -> anyhow::Result<()> {
+    let Meta {
+        size,
+        step,
+        chroma_scale,
+    } = meta;
     let mut tensors: Vec<(String, Tensor)> = vs
         .variables()
         .into_iter()
@@ -44,6 +59,10 @@ pub fn save(
         "meta.width".into(),
         Tensor::from_slice(&[size.base_width()]),
     ));
+    tensors.push((
+        "meta.chroma_scale".into(),
+        Tensor::from_slice(&[chroma_scale as i64]),
+    ));
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
     crate::fsx::write_atomic_path(path, |tmp| {
         Tensor::write_safetensors(&tensors, tmp)
@@ -53,6 +72,7 @@ pub fn save(
     if let Some(o) = meta.as_object_mut() {
         o.insert("step".into(), step.into());
         o.insert("model".into(), size.id().into());
+        o.insert("chroma_scale".into(), chroma_scale.into());
         o.insert(
             "checkpoint".into(),
             path.file_name()
@@ -69,6 +89,8 @@ pub struct Loaded {
     pub tensors: BTreeMap<String, Tensor>,
     pub step: u64,
     pub size: ModelSize,
+    /// The working scale the network was trained at (checkpoints from before it: 1).
+    pub chroma_scale: usize,
 }
 
 pub fn read(path: &Path) -> anyhow::Result<Loaded> {
@@ -86,10 +108,22 @@ pub fn read(path: &Path) -> anyhow::Result<Loaded> {
     let width = scalar("meta.width")?;
     let size = ModelSize::from_width(width)
         .with_context(|| format!("checkpoint {}: unknown model width {width}", path.display()))?;
+    let chroma_scale = match tensors.get("meta.chroma_scale") {
+        None => 1,
+        Some(t) => match usize::try_from(t.int64_value(&[0])) {
+            Ok(n @ 1..=MAX_CHROMA_SCALE) => n,
+            _ => anyhow::bail!(
+                "checkpoint {}: 'meta.chroma_scale' is {}, expected 1 to {MAX_CHROMA_SCALE}",
+                path.display(),
+                t.int64_value(&[0])
+            ),
+        },
+    };
     Ok(Loaded {
         tensors,
         step,
         size,
+        chroma_scale,
     })
 }
 

@@ -31,54 +31,73 @@ pub fn read_pair(root: &Path, p: &PrepPair) -> anyhow::Result<(Image, Image)> {
     Ok((read(&p.input)?, read(&p.target)?))
 }
 
-/// A pair as working-space tensors at `levels` scales (stored half precision on `device` to
-/// halve the memory of a large training set; levels stop before a side drops below `min_side`).
+/// How training frames become pyramids.
+#[derive(Clone, Copy, Debug)]
+pub struct PyramidSpec {
+    /// The network's working resolution, 1/`scale` of full size (`train.chroma-scale`).
+    pub scale: i64,
+    /// Levels (each half the one before), stopping before a side drops below `min_side`.
+    pub levels: usize,
+    pub min_side: i64,
+    /// Where the pairs lie in the source frame; `None` = they are whole frames.
+    pub place: Option<super::net::Place>,
+}
+
+/// A pair as working-space tensors at the levels of `spec`, stored half precision on `device`
+/// to halve the memory of a large training set.
 pub fn pyramid(
     frame: i64,
     input: &Image,
     target: &Image,
     device: Device,
-    levels: usize,
-    min_side: i64,
-    place: Option<super::net::Place>,
+    spec: &PyramidSpec,
 ) -> anyhow::Result<PairPyramid> {
     let (mut x, mut y) = (to_ycc(input, device), to_ycc(target, device));
     anyhow::ensure!(
         x.size() == y.size(),
         "frame {frame}: input and target sizes differ"
     );
-    let half = |x: &Tensor| {
-        x.unsqueeze(0)
-            .avg_pool2d([2, 2], [2, 2], [0, 0], false, true, None::<i64>)
-            .squeeze_dim(0)
-    };
-    // Positions are each pixel's place in the source frame, whatever the level's scale.
     let s0 = x.size();
-    let place0 = place.unwrap_or_else(|| super::net::Place::whole(s0[2], s0[1]));
-    let store = |x: &Tensor, y: &Tensor| {
+    // Positions are each pixel's place in the source frame, whatever the level's scale.
+    let place0 = spec
+        .place
+        .unwrap_or_else(|| super::net::Place::whole(s0[2], s0[1]));
+    if spec.scale > 1 {
+        // The same area average as inference at a reduced scale (`tiles::reduced_chroma`).
+        (x, y) = (shrink(&x, spec.scale), shrink(&y, spec.scale));
+    }
+    let store = |x: &Tensor, y: &Tensor, factor: i64| {
         let s = x.size();
-        let at = super::net::positions_in(
-            s[1],
-            s[2],
-            &place0.reduced(s0[2] as f64 / s[2] as f64),
-            x.device(),
-        )
-        .squeeze_dim(0);
+        let at = super::net::positions_in(s[1], s[2], &place0.reduced(factor as f64), x.device())
+            .squeeze_dim(0);
         (
             Tensor::cat(&[x, &at], 0).to_kind(Kind::Half),
             y.to_kind(Kind::Half),
         )
     };
-    let mut out = vec![store(&x, &y)];
-    for _ in 1..levels {
+    let mut factor = spec.scale.max(1);
+    let mut out = vec![store(&x, &y, factor)];
+    let half = |x: &Tensor| {
+        x.unsqueeze(0)
+            .avg_pool2d([2, 2], [2, 2], [0, 0], false, true, None::<i64>)
+            .squeeze_dim(0)
+    };
+    for _ in 1..spec.levels {
         let s = x.size();
-        if s[1] / 2 < min_side || s[2] / 2 < min_side {
+        if s[1] / 2 < spec.min_side || s[2] / 2 < spec.min_side {
             break;
         }
-        (x, y) = (half(&x), half(&y));
-        out.push(store(&x, &y));
+        (x, y, factor) = (half(&x), half(&y), factor * 2);
+        out.push(store(&x, &y, factor));
     }
     Ok(PairPyramid { frame, levels: out })
+}
+
+/// `[C, H, W]` averaged over `n`×`n` blocks (a last partial block averages what it has).
+pub fn shrink(x: &Tensor, n: i64) -> Tensor {
+    x.unsqueeze(0)
+        .avg_pool2d([n, n], [n, n], [0, 0], true, false, None::<i64>)
+        .squeeze_dim(0)
 }
 
 /// Linear image → clamped working-space `[3, H, W]` float tensor on `device`.

@@ -151,6 +151,12 @@ impl ChromaNet {
         prior::nodes(&self.prior)
     }
 
+    /// The grade prior's Cb/Cr for `[N, C, H, W]` Y'CbCr (channels past the third ignored): what
+    /// the untrained network predicts.
+    pub fn prior_chroma(&self, ycc: &Tensor) -> Tensor {
+        prior::lookup(&self.prior, &ycc.narrow(1, 0, 3))
+    }
+
     /// `[N, C, H, W]` Y'CbCr (channels 0..3) and frame positions (3..5) → `[N, 2, H, W]`
     /// predicted Cb/Cr. A 3-channel input is taken to be whole frames: the network adds their
     /// positions itself. Channels it does not read are ignored.

@@ -189,8 +189,10 @@ pub fn predict_chroma(net: &ChromaNet, ycc: &Tensor, opts: &TileOptions) -> Tens
     acc / wsum.clamp_min(1e-8)
 }
 
-/// Chroma predicted on an area-averaged 1/N copy of `ycc` and upsampled bilinearly to full size.
-/// Both use pixel-centre alignment (`align_corners = false`), so the upsampled chroma sits on the
+/// Chroma of a network run on an area-averaged 1/N copy of `ycc`: its correction (what it adds
+/// to the grade prior there) is upsampled bilinearly and added to the prior at full size, so
+/// the source's own fine chroma (a faded colour print's) is kept under the correction. Both use
+/// pixel-centre alignment (`align_corners = false`), so the upsampled correction sits on the
 /// pixels it was averaged from; the luma it is composed with stays the full-resolution source's.
 fn reduced_chroma(net: &ChromaNet, ycc: &Tensor, opts: &TileOptions) -> Tensor {
     let n = opts.chroma_scale as i64;
@@ -204,7 +206,9 @@ fn reduced_chroma(net: &ChromaNet, ycc: &Tensor, opts: &TileOptions) -> Tensor {
         place: Some(place),
         ..opts.clone()
     };
-    predict_chroma(net, &small, &small_opts).upsample_bilinear2d([s[2], s[3]], false, None, None)
+    let prior = |x: &Tensor| net.prior_chroma(&space::clamp_ycbcr_t(x));
+    let correction = predict_chroma(net, &small, &small_opts) - prior(&small);
+    by_bands(ycc, 2, prior) + correction.upsample_bilinear2d([s[2], s[3]], false, None, None)
 }
 
 /// Colourise a frame: the output is the source's own luma (unclamped, bit-for-bit in the

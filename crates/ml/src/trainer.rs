@@ -18,6 +18,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tch::{Device, Kind, nn};
+use tinct_core::project::config::validate::MAX_CHROMA_SCALE;
 use tinct_core::project::config::{Prior, Steps};
 
 pub use tinct_core::stages::prep::prep_dir;
@@ -119,12 +120,14 @@ struct Data {
     validation: Vec<(i64, Image, Image)>,
     crop: i64,
     chroma_px: usize,
+    /// The network's working scale (1/N of full size).
+    scale: usize,
     /// Where the prepared pairs lie in the source frame (validation renders them there).
     place: Option<super::net::Place>,
 }
 
 /// The prepared pairs at `device`, the crop fitted to the smallest training frame.
-fn load_data(ctx: &Ctx, device: Device) -> anyhow::Result<Data> {
+fn load_data(ctx: &Ctx, device: Device, resumed_scale: Option<usize>) -> anyhow::Result<Data> {
     let (cfg, root) = (&ctx.config.train, &ctx.project.root);
     let manifest = PrepManifest::load(&prep_dir(root).join(dataset::MANIFEST))?;
     let (val_pairs, train_pairs): (Vec<_>, Vec<_>) =
@@ -133,22 +136,30 @@ fn load_data(ctx: &Ctx, device: Device) -> anyhow::Result<Data> {
         !train_pairs.is_empty(),
         "the prepared dataset has no training pairs (all are held out)"
     );
+    let scale = resumed_scale
+        .unwrap_or_else(|| chroma_scale(cfg.chroma_scale, manifest.reference_chroma_px));
+    // The crop is picture area in source pixels; the network sees it at its working scale.
     let min_side = train_pairs
         .iter()
-        .map(|p| p.size[0].min(p.size[1]))
+        .map(|p| p.size[0].min(p.size[1]).div_ceil(scale))
         .min()
         .unwrap_or(0) as i64;
-    let mut crop = cfg.crop_size as i64;
+    let mut crop = cfg.crop_size.div_ceil(scale) as i64;
     if crop > min_side {
         let fitted = (min_side / ChromaNet::MULTIPLE) * ChromaNet::MULTIPLE;
-        ctx.log(format!("crop size {crop} is larger than the smallest training frame side {min_side}; using {fitted}"));
+        ctx.log(format!("crop size {crop} (at 1/{scale} scale) is larger than the smallest training frame side {min_side}; using {fitted}"));
         crop = fitted;
     }
     anyhow::ensure!(
         crop >= ChromaNet::MULTIPLE,
-        "training frames are too small ({min_side} px) for the network"
+        "training frames are too small ({min_side} px at 1/{scale} scale) for the network"
     );
-    let levels = if cfg.multi_resolution { 3 } else { 1 };
+    let spec = dataset::PyramidSpec {
+        scale: scale as i64,
+        levels: if cfg.multi_resolution { 3 } else { 1 },
+        min_side: crop,
+        place: manifest.frame_window.map(super::net::Place::from),
+    };
     let read_all = |pairs: &[&dataset::PrepPair]| -> anyhow::Result<Vec<(i64, Image, Image)>> {
         pairs
             .iter()
@@ -156,10 +167,9 @@ fn load_data(ctx: &Ctx, device: Device) -> anyhow::Result<Data> {
             .collect()
     };
     let train_images = read_all(&train_pairs)?;
-    let place = manifest.frame_window.map(super::net::Place::from);
     let pairs: Vec<PairPyramid> = train_images
         .iter()
-        .map(|(f, i, t)| dataset::pyramid(*f, i, t, device, levels, crop, place))
+        .map(|(f, i, t)| dataset::pyramid(*f, i, t, device, &spec))
         .collect::<anyhow::Result<_>>()?;
     let chroma_px = manifest
         .reference_chroma_px
@@ -170,8 +180,24 @@ fn load_data(ctx: &Ctx, device: Device) -> anyhow::Result<Data> {
         validation: read_all(&val_pairs)?,
         crop,
         chroma_px,
-        place,
+        scale,
+        place: spec.place,
     })
+}
+
+/// `train.chroma-scale`: the setting, or for 0 (auto) the largest power of two at most 2/3 of
+/// the reference's chroma sample spacing on the source (the network's chroma samples stay 1.5x
+/// denser than the reference's), 1 when that spacing is unknown.
+pub fn chroma_scale(setting: usize, reference_chroma_px: Option<f64>) -> usize {
+    if setting > 0 {
+        return setting;
+    }
+    let finest = reference_chroma_px.map_or(1.0, |px| px * 2.0 / 3.0);
+    let mut n = 1;
+    while ((n * 2) as f64) <= finest && n * 2 <= MAX_CHROMA_SCALE {
+        n *= 2;
+    }
+    n
 }
 
 /// What a resume starts from: the run (or file) asked for, the checkpoint file, its contents.
@@ -205,9 +231,10 @@ impl<'a> Run<'a> {
         ctx.log(format!("torch device: {}", super::device::describe(device)));
         let size: ModelSize = cfg.model;
         let half = cfg.half && device.is_cuda();
-        let data = load_data(ctx, device)?;
-        let use_lut = cfg.prior != Prior::None;
         let resume_from = resume_source(ctx, resume)?;
+        // A resumed run keeps the scale it was trained at, whatever the config says now.
+        let data = load_data(ctx, device, resume_from.as_ref().map(|r| r.2.chroma_scale))?;
+        let use_lut = cfg.prior != Prior::None;
         let nodes = match &resume_from {
             Some((_, _, loaded)) => loaded.prior_nodes()?,
             None if use_lut => ctx.config.matchgrade.lut_size as i64,
@@ -224,9 +251,11 @@ impl<'a> Run<'a> {
         let params = parameter_count(&vs);
         let mut adam = Adam::new(&vs);
         let (mut start, mut best) = (0u64, None);
+        // Validation renders the frames as inference will: at the training scale.
         let tile_opts = TileOptions {
             half,
             place: data.place,
+            chroma_scale: data.scale,
             ..TileOptions::default()
         };
         // `train.prior = auto` validates the kept prior before step 0; step 0's checkpoint is
@@ -363,7 +392,7 @@ impl<'a> Run<'a> {
             "model": size.id(), "parameters": self.params, "batch_size": self.batch, "crop_size": self.crop,
             "total_steps": self.total, "start_step": self.start, "device": super::device::describe(self.device),
             "half": self.half, "train_pairs": self.pairs.len(), "validation_pairs": self.validation.len(),
-            "validation_chroma_px": self.chroma_px, "coords": self.net.coords,
+            "validation_chroma_px": self.chroma_px, "coords": self.net.coords, "chroma_scale": self.tile_opts.chroma_scale,
             "steps_setting": self.ctx.config.train.steps.to_string(), "auto_pending": self.auto_pending,
             "parameter_counts": super::net::parameter_counts().iter().map(|(s, n)| (s.id(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
         });
@@ -372,10 +401,15 @@ impl<'a> Run<'a> {
             &serde_json::to_vec_pretty(&summary)?,
         )?;
         ctx.log(format!(
-            "model {} ({:.3} M parameters{}), batch {}, crop {}, steps {}..{}, {} training / {} validation pairs, validated over {}-px blocks (the reference's chroma)",
+            "model {} ({:.3} M parameters{}) at 1/{} scale (train.chroma-scale {}), batch {}, crop {}, steps {}..{}, {} training / {} validation pairs, validated over {}-px blocks (the reference's chroma)",
             size.id(),
             self.params as f64 / 1e6,
             if self.net.coords { ", frame positions" } else { "" },
+            self.tile_opts.chroma_scale,
+            match ctx.config.train.chroma_scale {
+                0 => "auto".to_string(),
+                n => n.to_string(),
+            },
             self.batch,
             self.crop,
             self.start,
@@ -405,7 +439,12 @@ impl<'a> Run<'a> {
         let path = checkpoint::path_for(&ctx.artifacts(), step);
         let info = json!({ "val_de00_mean": de.map(|d| d.mean), "val_de00_p95": de.map(|d| d.p95),
             "val_de00_raw_mean": raw.map(|d| d.mean), "validation_chroma_px": self.chroma_px });
-        checkpoint::save(&path, &self.vs, self.size, &self.adam, step, &info)?;
+        let meta = checkpoint::Meta {
+            size: self.size,
+            step,
+            chroma_scale: self.tile_opts.chroma_scale,
+        };
+        checkpoint::save(&path, &self.vs, &self.adam, meta, &info)?;
         if let Some(d) = de {
             ctx.record(&Record {
                 step: Some(step),
@@ -685,4 +724,24 @@ pub fn auto_batch(device: Device, size: ModelSize, crop: i64) -> usize {
         .unwrap_or(8 << 30);
     let bytes_per_sample = (crop * crop) as u64 * 96 * size.base_width() as u64;
     ((free / 2) / bytes_per_sample.max(1)).clamp(1, 32) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chroma_scale;
+
+    #[test]
+    fn auto_chroma_scale_keeps_the_network_finer_than_the_references_colour() {
+        // A 0.6x 4:2:0 video transfer: colour samples 3.2 source pixels apart → half scale.
+        assert_eq!(chroma_scale(0, Some(3.2)), 2);
+        // Full-resolution 4:4:4 or 4:2:0 references keep full scale.
+        assert_eq!(chroma_scale(0, Some(1.0)), 1);
+        assert_eq!(chroma_scale(0, Some(2.0)), 1);
+        // An SD transfer of a 4K scan (colour every ~11 px) → quarter scale; 1/8 at most.
+        assert_eq!(chroma_scale(0, Some(11.4)), 4);
+        assert_eq!(chroma_scale(0, Some(100.0)), 8);
+        // Unknown spacing: full scale; an explicit setting wins.
+        assert_eq!(chroma_scale(0, None), 1);
+        assert_eq!(chroma_scale(3, Some(3.2)), 3);
+    }
 }

@@ -95,6 +95,38 @@ fn chroma_at_half_resolution_keeps_the_luma_and_stays_near_the_full_chroma() {
 }
 
 #[test]
+fn a_reduced_scale_network_keeps_the_sources_own_fine_chroma() {
+    // An untrained network (zero head) on the identity prior corrects nothing: at half scale
+    // the render must still be the source itself, its one-pixel colour detail included. The
+    // correction is what gets upsampled, not the source's chroma.
+    let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    let net = tinct_ml::net::ChromaNet::new(&vs.root(), tinct_ml::net::ModelSize::Small);
+    let src = Image::from_fn_rgb(67, 45, |x, y| {
+        let v = 0.1 + 0.5 * x as f32 / 67.0;
+        if (x + y) % 2 == 0 {
+            [v * 1.3, v, v * 0.7]
+        } else {
+            [v * 0.7, v, v * 1.3]
+        }
+    });
+    let opts = TileOptions {
+        chroma_scale: 2,
+        ..TileOptions::default()
+    };
+    let out = tiles::colorize(&net, &src, tch::Device::Cpu, &opts);
+    let max_d = src
+        .data
+        .iter()
+        .zip(&out.data)
+        .map(|(a, b)| (space::encode(*a) - space::encode(*b)).abs())
+        .fold(0f32, f32::max);
+    assert!(
+        max_d < 1e-4,
+        "the source's chroma detail changed by {max_d}"
+    );
+}
+
+#[test]
 fn tiled_and_whole_frame_agree() {
     let (_dir, p) = trained();
     let (_vs, net) = net_of(&p);

@@ -273,3 +273,30 @@ fn steps_auto_on_a_cpu_fits_the_time_budget_and_says_what_it_chose() {
     assert_eq!(setup["total_steps"].as_u64(), Some(floor));
     assert_eq!(setup["auto_pending"].as_bool(), Some(false));
 }
+
+#[test]
+fn a_network_trained_at_half_scale_is_validated_and_rendered_at_it() {
+    let (_dir, p) = prepared(&[1, 2, 3]);
+    let mut c = ctx(&p, "train");
+    c.config.train.steps = tinct_core::project::config::Steps::Count(20);
+    c.config.train.checkpoint_interval = 20;
+    c.config.train.chroma_scale = 2;
+    train::run(&c).unwrap();
+    let setup: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(c.artifacts().join("train_setup.json")).unwrap())
+            .unwrap();
+    // The crop is the same picture area (64 source pixels) at half the pixels.
+    assert_eq!(setup["chroma_scale"].as_u64(), Some(2), "{setup}");
+    assert_eq!(setup["crop_size"].as_u64(), Some(32), "{setup}");
+    let sheet = image::open(c.artifacts().join("contact.0000010.png")).unwrap();
+    assert_eq!(sheet.width(), 3 * 32);
+    let ck = checkpoint::latest_in(&c.artifacts()).unwrap();
+    assert_eq!(checkpoint::read(&ck).unwrap().chroma_scale, 2);
+
+    // Inference follows the checkpoint unless told otherwise, and says so.
+    let ic = ctx(&p, "infer");
+    tinct_ml::stages::infer::run(&ic).unwrap();
+    let log = std::fs::read_to_string(ic.run_dir.join("log.txt")).unwrap();
+    assert!(log.contains("chroma corrected at 1/2 resolution"), "{log}");
+    assert!(log.contains("trained at 1/2"), "{log}");
+}

@@ -19,11 +19,6 @@ use tinct_core::grade::luma_field::FrameWindow;
 pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     let cfg = &ctx.config.infer;
     let spec = OutputSpec::from_config(cfg)?;
-    anyhow::ensure!(
-        (1..=8).contains(&cfg.chroma_scale),
-        "config key infer.chroma-scale: {} (1 = full resolution, up to 8)",
-        cfg.chroma_scale
-    );
     let ckpt = resolve_checkpoint(&ctx.project, &cfg.checkpoint)?;
     let loaded = checkpoint::read(&ckpt)?;
     let device = crate::device::select(cfg.device)?;
@@ -34,10 +29,16 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         n => n,
     };
     tch::set_num_threads(threads as i32);
-    if cfg.chroma_scale > 1 {
+    // The scale the network was trained at, unless the operator asks for another.
+    let chroma_scale = match cfg.chroma_scale {
+        0 => loaded.chroma_scale,
+        n => n,
+    };
+    if chroma_scale > 1 {
         ctx.log(format!(
-            "chroma predicted at 1/{} resolution and upsampled under the full-resolution luma (infer.chroma-scale)",
-            cfg.chroma_scale
+            "chroma corrected at 1/{chroma_scale} resolution and upsampled under the full-resolution source (infer.chroma-scale {}; trained at 1/{})",
+            if cfg.chroma_scale == 0 { "0: the checkpoint's".to_string() } else { cfg.chroma_scale.to_string() },
+            loaded.chroma_scale
         ));
     }
     ctx.log(format!(
@@ -52,7 +53,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         tile: cfg.tile_size.max(64),
         overlap: cfg.tile_overlap,
         half: cfg.half,
-        chroma_scale: cfg.chroma_scale.max(1),
+        chroma_scale,
         place: None,
     };
 

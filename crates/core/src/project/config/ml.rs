@@ -85,6 +85,13 @@ pub struct TrainConfig {
     /// Give the network each pixel's position in the frame (two more input channels), so
     /// fading that varies across the frame (edges, stains) can be learnt and undone.
     pub coords: bool,
+    /// Train (and then infer) the network on a 1/N-size copy of the frames; its chroma
+    /// correction is upsampled under the full-resolution picture. 0 = auto: the largest power
+    /// of two at most 2/3 of the reference's chroma sample spacing on the source (a 1/N picture
+    /// still carries every colour detail the reference has), 1 when that is unknown. Each step
+    /// then costs about 1/N² as much for the same picture area, so a CPU budget buys N² times
+    /// the steps.
+    pub chroma_scale: usize,
 }
 
 /// `train.luma`.
@@ -130,6 +137,7 @@ impl Default for TrainConfig {
             loss_scale: 1,
             luma_field: true,
             coords: true,
+            chroma_scale: 0,
         }
     }
 }
@@ -159,10 +167,11 @@ pub struct InferConfig {
     pub device: Device,
     /// Half precision on CUDA (ignored on CPU).
     pub half: bool,
-    /// Run the chroma network at 1/N of the frame's size and upsample its chroma under the
-    /// full-resolution source luma (1 = full resolution). Chroma is band-limited (the
-    /// reference's own is 4:2:0 at best), so 2 costs little colour for about 4x less compute:
-    /// `tinct bench render` prints the ΔE00 it costs.
+    /// Run the chroma network at 1/N of the frame's size and upsample its chroma correction
+    /// under the full-resolution source (1 = full resolution; 0 = the scale the checkpoint was
+    /// trained at, `train.chroma-scale`). Chroma is band-limited (the reference's own is 4:2:0
+    /// at best), so 2 costs little colour for about 4x less compute: `tinct bench render`
+    /// prints the ΔE00 it costs.
     pub chroma_scale: usize,
     /// Threads for CPU inference (torch intra-op); 0 = one per core.
     pub threads: usize,
@@ -186,7 +195,7 @@ impl Default for InferConfig {
             tile_overlap: 64,
             device: Device::Auto,
             half: false,
-            chroma_scale: 1,
+            chroma_scale: 0,
             threads: 0,
             guide: Guide::Reference,
             guide_radius: 0,

@@ -15,8 +15,8 @@ pub fn check(config: &Config, stage: Stage, root: &Path) -> anyhow::Result<()> {
         Stage::Infer => {
             let i = &config.infer;
             ensure!(
-                (1..=8).contains(&i.chroma_scale),
-                "config key infer.chroma-scale: {} (1 = full resolution, up to 8)",
+                i.chroma_scale <= MAX_CHROMA_SCALE,
+                "config key infer.chroma-scale: {} (0 = the checkpoint's, 1 = full resolution, up to {MAX_CHROMA_SCALE})",
                 i.chroma_scale
             );
             ensure!(
@@ -36,6 +36,9 @@ pub fn check(config: &Config, stage: Stage, root: &Path) -> anyhow::Result<()> {
         _ => Ok(()),
     }
 }
+
+/// The coarsest `train.chroma-scale` / `infer.chroma-scale`.
+pub const MAX_CHROMA_SCALE: usize = 8;
 
 fn train(c: &Config) -> anyhow::Result<()> {
     let t = &c.train;
@@ -57,6 +60,11 @@ fn train(c: &Config) -> anyhow::Result<()> {
         t.lr.is_finite() && t.lr > 0.0,
         "config key train.lr: {} (a learning rate > 0)",
         t.lr
+    );
+    ensure!(
+        t.chroma_scale <= MAX_CHROMA_SCALE,
+        "config key train.chroma-scale: {} (0 = auto, 1 = full resolution, up to {MAX_CHROMA_SCALE})",
+        t.chroma_scale
     );
     ensure!(
         t.checkpoint_interval >= 1,
@@ -127,7 +135,10 @@ mod tests {
         c.train.crop_size = 8;
         assert!(refused(&c, Stage::Train).contains("train.crop-size"));
         let mut c = Config::default();
-        c.infer.chroma_scale = 0;
+        c.infer.chroma_scale = 9;
         assert!(refused(&c, Stage::Infer).contains("infer.chroma-scale"));
+        let mut c = Config::default();
+        c.train.chroma_scale = 16;
+        assert!(refused(&c, Stage::Train).contains("train.chroma-scale"));
     }
 }
