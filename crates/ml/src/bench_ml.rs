@@ -422,9 +422,15 @@ fn quality_on_vtest(vtest: &Path, kind: Degrade) -> anyhow::Result<Quality> {
     crate::stages::prep::run(&ctx("prep")?)?;
     let report = crate::trainer::train(&ctx("train")?, None)?;
     let ckpt = crate::stages::infer::resolve_checkpoint(&project, "")?;
-    let (_vs, net) = crate::checkpoint::read(&ckpt)?.network(crate::device::select(
+    let loaded = crate::checkpoint::read(&ckpt)?;
+    let (_vs, net) = loaded.network(crate::device::select(
         tinct_core::project::config::Device::Auto,
     )?)?;
+    // Rendered as infer renders it: at the scale the network was trained at.
+    let opts = TileOptions {
+        chroma_scale: loaded.chroma_scale,
+        ..TileOptions::default()
+    };
     let prep = crate::dataset::PrepManifest::load(
         &crate::trainer::prep_dir(dir.path()).join("manifest.json"),
     )?;
@@ -445,7 +451,7 @@ fn quality_on_vtest(vtest: &Path, kind: Degrade) -> anyhow::Result<Quality> {
     for p in prep.pairs.iter().filter(|p| p.validation) {
         let input = media::read_linear(&dir.path().join(&p.input), None)?;
         let target = media::read_linear(&dir.path().join(&p.target), None)?;
-        let out = tiles::colorize(&net, &input, net_device(&_vs), &TileOptions::default());
+        let out = tiles::colorize(&net, &input, net_device(&_vs), &opts);
         let graded = crate::grade::apply_lut_linear(&lut, &input);
         let (_, baseline) = crate::stages::prep::luma_replacement(&input, &graded)?;
         src_de.extend(quality::delta_e_values(&input, &target)?);
