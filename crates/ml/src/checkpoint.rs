@@ -108,16 +108,17 @@ pub fn read(path: &Path) -> anyhow::Result<Loaded> {
     let width = scalar("meta.width")?;
     let size = ModelSize::from_width(width)
         .with_context(|| format!("checkpoint {}: unknown model width {width}", path.display()))?;
-    let chroma_scale = match tensors.get("meta.chroma_scale") {
+    // Checkpoints from before the scale was recorded were trained at full size.
+    let chroma_scale = match tensors
+        .get("meta.chroma_scale")
+        .map(|t| t.int64_value(&[0]))
+    {
         None => 1,
-        Some(t) => match usize::try_from(t.int64_value(&[0])) {
-            Ok(n @ 1..=MAX_CHROMA_SCALE) => n,
-            _ => anyhow::bail!(
-                "checkpoint {}: 'meta.chroma_scale' is {}, expected 1 to {MAX_CHROMA_SCALE}",
-                path.display(),
-                t.int64_value(&[0])
-            ),
-        },
+        Some(n) if (1..=MAX_CHROMA_SCALE as i64).contains(&n) => n as usize,
+        Some(n) => anyhow::bail!(
+            "checkpoint {}: 'meta.chroma_scale' is {n}, expected 1 to {MAX_CHROMA_SCALE}",
+            path.display()
+        ),
     };
     Ok(Loaded {
         tensors,

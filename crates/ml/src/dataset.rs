@@ -63,8 +63,10 @@ pub fn pyramid(
         .place
         .unwrap_or_else(|| super::net::Place::whole(s0[2], s0[1]));
     if spec.scale > 1 {
-        // The same area average as inference at a reduced scale (`tiles::reduced_chroma`).
-        (x, y) = (shrink(&x, spec.scale), shrink(&y, spec.scale));
+        // The same area average as inference at a reduced scale.
+        let shrink =
+            |t: &Tensor| super::tiles::area_shrink(&t.unsqueeze(0), spec.scale).squeeze_dim(0);
+        (x, y) = (shrink(&x), shrink(&y));
     }
     let store = |x: &Tensor, y: &Tensor, factor: i64| {
         let s = x.size();
@@ -91,13 +93,6 @@ pub fn pyramid(
         out.push(store(&x, &y, factor));
     }
     Ok(PairPyramid { frame, levels: out })
-}
-
-/// `[C, H, W]` averaged over `n`×`n` blocks (a last partial block averages what it has).
-pub fn shrink(x: &Tensor, n: i64) -> Tensor {
-    x.unsqueeze(0)
-        .avg_pool2d([n, n], [n, n], [0, 0], true, false, None::<i64>)
-        .squeeze_dim(0)
 }
 
 /// Linear image → clamped working-space `[3, H, W]` float tensor on `device`.

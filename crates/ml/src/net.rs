@@ -161,6 +161,18 @@ impl ChromaNet {
     /// predicted Cb/Cr. A 3-channel input is taken to be whole frames: the network adds their
     /// positions itself. Channels it does not read are ignored.
     pub fn forward(&self, x: &Tensor) -> Tensor {
+        let (base, correction) = self.parts(x);
+        base + correction
+    }
+
+    /// What the network adds to the grade prior for `x` (as [`Self::forward`] reads it): the
+    /// part a reduced-resolution pass upsamples, without the prior's own rounding in it.
+    pub fn correction(&self, x: &Tensor) -> Tensor {
+        self.parts(x).1
+    }
+
+    /// The prior's chroma and the network's correction of it.
+    fn parts(&self, x: &Tensor) -> (Tensor, Tensor) {
         let x = if self.coords && x.size()[1] < 5 {
             let s = x.size();
             let grid = positions(s[2], s[3], x.device())
@@ -182,7 +194,8 @@ impl ChromaNet {
         let d = self.d2.forward(&Tensor::cat(&[up(&d, &e2), e2], 1)).relu();
         let d = self.d1.forward(&Tensor::cat(&[up(&d, &e1), e1], 1)).relu();
         let d = self.d0.forward(&Tensor::cat(&[up(&d, &e0), e0], 1)).relu();
-        base + self.head.forward(&d)
+        let correction = self.head.forward(&d);
+        (base, correction)
     }
 }
 

@@ -117,9 +117,18 @@ fn ramp(c0: usize, c1: usize, k0: usize, k1: usize, len: usize, ov: usize) -> Ve
         .collect()
 }
 
-/// Predicted Cb/Cr (`[1, 2, H, W]`) for working-space input `ycc` (`[1, 3, H, W]`, a whole
-/// frame: each tile carries its own part of the frame's position grid).
-pub fn predict_chroma(net: &ChromaNet, ycc: &Tensor, opts: &TileOptions) -> Tensor {
+/// What [`predict_chroma`] returns per pixel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// The predicted Cb/Cr.
+    Chroma,
+    /// Only the network's correction of the grade prior (`ChromaNet::correction`).
+    Correction,
+}
+
+/// Predicted Cb/Cr, or only its correction (`[1, 2, H, W]`), for working-space input `ycc`
+/// (`[1, 3, H, W]`, a whole frame: each tile carries its own part of the frame's position grid).
+pub fn predict_chroma(net: &ChromaNet, ycc: &Tensor, opts: &TileOptions, output: Output) -> Tensor {
     let s = ycc.size();
     let (h, w) = (s[2] as usize, s[3] as usize);
     let dev = ycc.device();
@@ -162,7 +171,11 @@ pub fn predict_chroma(net: &ChromaNet, ycc: &Tensor, opts: &TileOptions) -> Tens
             } else {
                 input
             };
-            let chroma = tch::no_grad(|| tch::autocast(half, || net.forward(&input)))
+            let run = || match output {
+                Output::Chroma => net.forward(&input),
+                Output::Correction => net.correction(&input),
+            };
+            let chroma = tch::no_grad(|| tch::autocast(half, run))
                 .to_kind(Kind::Float)
                 .narrow(2, 0, th)
                 .narrow(3, 0, tw);
@@ -197,7 +210,7 @@ pub fn predict_chroma(net: &ChromaNet, ycc: &Tensor, opts: &TileOptions) -> Tens
 fn reduced_chroma(net: &ChromaNet, ycc: &Tensor, opts: &TileOptions) -> Tensor {
     let n = opts.chroma_scale as i64;
     let s = ycc.size();
-    let small = ycc.avg_pool2d([n, n], [n, n], [0, 0], true, false, None::<i64>);
+    let small = area_shrink(ycc, n);
     let place = opts
         .place
         .unwrap_or_else(|| Place::whole(s[3], s[2]))
@@ -206,9 +219,15 @@ fn reduced_chroma(net: &ChromaNet, ycc: &Tensor, opts: &TileOptions) -> Tensor {
         place: Some(place),
         ..opts.clone()
     };
-    let prior = |x: &Tensor| net.prior_chroma(&space::clamp_ycbcr_t(x));
-    let correction = predict_chroma(net, &small, &small_opts) - prior(&small);
-    by_bands(ycc, 2, prior) + correction.upsample_bilinear2d([s[2], s[3]], false, None, None)
+    let correction = predict_chroma(net, &small, &small_opts, Output::Correction);
+    let prior = by_bands(ycc, 2, |x| net.prior_chroma(&space::clamp_ycbcr_t(x)));
+    prior + correction.upsample_bilinear2d([s[2], s[3]], false, None, None)
+}
+
+/// `[N, C, H, W]` averaged over `n`×`n` blocks (a last partial block averages what it has):
+/// the reduced picture of a reduced-resolution pass, in training and in inference alike.
+pub fn area_shrink(x: &Tensor, n: i64) -> Tensor {
+    x.avg_pool2d([n, n], [n, n], [0, 0], true, false, None::<i64>)
 }
 
 /// Colourise a frame: the output is the source's own luma (unclamped, bit-for-bit in the
@@ -220,7 +239,7 @@ pub fn colorize(net: &ChromaNet, src: &Image, device: Device, opts: &TileOptions
     let chroma = if opts.chroma_scale > 1 {
         reduced_chroma(net, &ycc, opts)
     } else {
-        predict_chroma(net, &ycc, opts)
+        predict_chroma(net, &ycc, opts, Output::Chroma)
     };
     let composed = Tensor::cat(&[ycc.narrow(1, 0, 1), chroma], 1);
     drop(ycc);

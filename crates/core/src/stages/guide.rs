@@ -280,7 +280,6 @@ fn guided_filter(
 mod tests {
     use super::*;
 
-    /// A frame split down the middle: dark left, bright right (the scan's edge).
     /// A reference placed on a `w` × `h` frame: `rgb(x, y)`, `None` where it does not cover.
     fn placed(w: usize, h: usize, rgb: impl Fn(usize, usize) -> Option<[f32; 3]>) -> GuideFrame {
         let covered: Vec<f32> = (0..w * h)
@@ -305,6 +304,7 @@ mod tests {
         }
     }
 
+    /// A frame split down the middle: dark left, bright right (the scan's edge).
     fn edge_luma(w: usize, h: usize) -> Vec<f32> {
         (0..w * h)
             .map(|i| if i % w < w / 2 { 0.2 } else { 0.7 })

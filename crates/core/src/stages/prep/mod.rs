@@ -80,7 +80,8 @@ pub struct PrepManifest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frame_window: Option<FrameWindow>,
     /// Source pixels between the reference's chroma samples (see `reference_chroma_px`):
-    /// training validates colour at that resolution.
+    /// training validates colour at that resolution and picks its working scale from it
+    /// (`train.chroma-scale = 0`), and the reference guide's radius follows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_chroma_px: Option<f64>,
     /// `prep.shot-grades`: what the check of the pairs' colour balance found and decided.
@@ -237,18 +238,17 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
     // The training pairs' colours, read once for the LUT of `train.luma = grade` and the
     // shot-grade check's consensus.
     let check_shots = ctx.config.prep.shot_grades != ShotGrades::Keep;
-    let samples = match check_shots || ctx.config.train.luma == LumaMode::Grade {
-        true => training_samples(ctx, &pairs, &validation)?,
-        false => crate::grade::Samples::default(),
+    let samples = if check_shots || ctx.config.train.luma == LumaMode::Grade {
+        training_samples(ctx, &pairs, &validation)?
+    } else {
+        crate::grade::Samples::default()
     };
-    let regrades = match check_shots {
-        true => {
-            let (report, regrades) = shot_grades::check(ctx, &pairs, &samples)?;
-            manifest.shot_grades = Some(report);
-            regrades
-        }
-        false => Regrades::new(),
-    };
+    let mut regrades = Regrades::new();
+    if check_shots {
+        let (report, found) = shot_grades::check(ctx, &pairs, &samples)?;
+        manifest.shot_grades = Some(report);
+        regrades = found;
+    }
     let base = match ctx.config.train.luma {
         LumaMode::Keep => None,
         LumaMode::Tone => {
