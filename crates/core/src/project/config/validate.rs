@@ -20,6 +20,11 @@ pub fn check(config: &Config, stage: Stage, root: &Path) -> anyhow::Result<()> {
                 i.chroma_scale
             );
             ensure!(
+                (1..=MAX_GUIDE_FRAMES).contains(&i.guide_frames),
+                "config key infer.guide-frames: {} (1 = each frame's own reference, up to {MAX_GUIDE_FRAMES})",
+                i.guide_frames
+            );
+            ensure!(
                 i.tile_size >= 64,
                 "config key infer.tile-size: {} (at least 64)",
                 i.tile_size
@@ -36,6 +41,9 @@ pub fn check(config: &Config, stage: Stage, root: &Path) -> anyhow::Result<()> {
         _ => Ok(()),
     }
 }
+
+/// The widest `infer.guide-frames` window (a second of film either side).
+pub const MAX_GUIDE_FRAMES: usize = 49;
 
 /// The coarsest `train.chroma-scale` / `infer.chroma-scale`.
 pub const MAX_CHROMA_SCALE: usize = 8;
@@ -140,5 +148,8 @@ mod tests {
         let mut c = Config::default();
         c.train.chroma_scale = 16;
         assert!(refused(&c, Stage::Train).contains("train.chroma-scale"));
+        let mut c = Config::default();
+        c.infer.guide_frames = 0;
+        assert!(refused(&c, Stage::Infer).contains("infer.guide-frames"));
     }
 }

@@ -18,6 +18,9 @@
 //! kept, its luma is not touched at all. Where the reference does not cover the frame (its
 //! overscan), the correction fades out and the render stays as it was.
 //!
+//! Each frame's reference is its own encode, so its mean colour jitters; `infer.guide-frames`
+//! steadies it over neighbouring frames ([`steady`]).
+//!
 //! When not to use it: a reference graded shot by shot (a telecine's scene-by-scene correction)
 //! hands every shot its grade. Prep finds such a reference (`prep.shot-grades`), and then
 //! [`ReferenceGuide::open`] refuses with the reason and the render goes on unguided.
@@ -31,6 +34,8 @@ use crate::project::config::Config;
 use crate::project::config::assumed_colorspace;
 use anyhow::Context;
 
+mod steady;
+
 /// Guided filter regularisation (Y'² units): luma steps well above √ε ≈ 0.03 keep a colour edge.
 const EPS: f32 = 1e-3;
 
@@ -43,6 +48,9 @@ pub struct ReferenceGuide {
     placements: Vec<(i64, Mat3)>,
     /// Guided filter radius in source pixels ([`radius`]); 0 = from the frame's width.
     radius: usize,
+    /// Reference frames whose mean colour each frame's guide takes (`infer.guide-frames`).
+    frames: usize,
+    means: steady::Means,
 }
 
 /// One frame's aligned reference chroma, ready for [`ReferenceGuide::apply`].
@@ -54,15 +62,16 @@ pub struct GuideFrame {
 }
 
 impl GuideFrame {
-    /// The chroma of `placed` (linear RGB on the source), where `covered` (1 = the reference
-    /// covers the pixel) says. On the reader thread, so the compute thread does not pay for it.
-    fn new(placed: &Image, covered: Vec<f32>) -> GuideFrame {
+    /// The chroma of `placed` (linear RGB on the source) plus `shift`, where `covered` (1 = the
+    /// reference covers the pixel) says. On the reader thread, so the compute thread does not
+    /// pay for it.
+    fn new(placed: &Image, covered: Vec<f32>, shift: [f32; 2]) -> GuideFrame {
         let (width, height) = (placed.width, placed.height);
         let mut chroma = [vec![0f32; width * height], vec![0f32; width * height]];
         for (i, px) in placed.data.chunks_exact(placed.channels).enumerate() {
             let (_, c) = working::split_luma_chroma([px[0], px[1], px[2]]);
-            chroma[0][i] = c[0];
-            chroma[1][i] = c[1];
+            chroma[0][i] = c[0] + shift[0];
+            chroma[1][i] = c[1] + shift[1];
         }
         GuideFrame {
             width,
@@ -120,6 +129,8 @@ impl ReferenceGuide {
             colorspace,
             placements,
             radius: radius(config.infer.guide_radius, prep.as_ref()),
+            frames: config.infer.guide_frames.max(1),
+            means: steady::Means::default(),
         }))
     }
 
@@ -127,7 +138,8 @@ impl ReferenceGuide {
     pub fn describe(&self) -> String {
         format!(
             "infer.guide = reference: each frame's low-frequency colour from reference frame \
-             (source frame {:+}), placed by the nearest of {} aligned pairs, guided-filter radius {}",
+             (source frame {:+}), placed by the nearest of {} aligned pairs, guided-filter radius {}, \
+             its mean colour steadied over {} frames (infer.guide-frames)",
             self.offset,
             self.placements.len(),
             if self.radius == 0 {
@@ -135,6 +147,7 @@ impl ReferenceGuide {
             } else {
                 format!("{} px", self.radius)
             },
+            self.frames,
         )
     }
 
@@ -174,7 +187,8 @@ impl ReferenceGuide {
             Filter::Bilinear,
         );
         let covered = covered.iter().map(|&c| if c { 1.0 } else { 0.0 }).collect();
-        Ok(Some(GuideFrame::new(&placed, covered)))
+        let shift = self.steady_shift(frame, width, height)?;
+        Ok(Some(GuideFrame::new(&placed, covered, shift)))
     }
 
     /// `img` (the render of the frame `guide` was prepared for) with its chroma's low
@@ -288,6 +302,7 @@ mod tests {
         GuideFrame::new(
             &Image::from_fn_rgb(w, h, |x, y| rgb(x, y).unwrap_or([0.0; 3])),
             covered,
+            [0.0; 2],
         )
     }
 
@@ -301,6 +316,8 @@ mod tests {
             colorspace: None,
             placements: vec![(1, [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])],
             radius: 4,
+            frames: 1,
+            means: steady::Means::default(),
         }
     }
 
