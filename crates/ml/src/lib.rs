@@ -5,6 +5,7 @@
 pub mod adam;
 pub mod bench_ml;
 pub mod bench_render;
+pub mod budget;
 pub mod checkpoint;
 pub mod contact;
 pub mod dataset;

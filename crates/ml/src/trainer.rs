@@ -2,6 +2,7 @@
 //! contact sheets, validation, checkpoints, resume and cancellation.
 
 use super::adam::Adam;
+use super::budget::Budget;
 use super::checkpoint;
 use super::dataset::{self, Augment, PairPyramid, PrepManifest};
 use super::net::{ChromaNet, ModelSize, parameter_count};
@@ -106,6 +107,8 @@ struct Run<'a> {
     chroma_px: usize,
     /// `train.steps = auto` on a CPU: `total` is decided once the first steps are timed.
     auto_pending: bool,
+    /// `train.steps = auto` on a CPU, once decided: the run keeps to `train.auto-minutes`.
+    budget: Option<Budget>,
     /// Step 0's validation when `train.prior = auto` already measured it.
     step0: Option<Validation>,
 }
@@ -361,21 +364,23 @@ impl<'a> Run<'a> {
             tile_opts,
             chroma_px,
             auto_pending,
+            budget: None,
             step0,
         };
         run.write_setup()?;
         Ok(run)
     }
 
-    /// `train.steps = auto` on a CPU: once the probe steps are timed, fit the run into
-    /// `train.auto-minutes` and say so.
-    fn decide_auto_steps(&mut self, probe_seconds: f64) -> anyhow::Result<()> {
+    /// `train.steps = auto` on a CPU: once the probe steps are timed (at `step`), fit the run
+    /// into `train.auto-minutes` and say so.
+    fn decide_auto_steps(&mut self, probe_seconds: f64, step: u64) -> anyhow::Result<()> {
         let cfg = &self.ctx.config.train;
         let rate = (AUTO_PROBE.1 - AUTO_PROBE.0) as f64 / probe_seconds.max(1e-9);
         let fit = (rate * cfg.auto_minutes * 60.0 / 50.0).floor() as u64 * 50;
         self.total = fit.clamp(Steps::AUTO_MIN, Steps::AUTO_GPU);
         self.warmup = cfg.warmup_steps.min(self.total / 10);
         self.auto_pending = false;
+        self.budget = Some(Budget::new(cfg.auto_minutes, step));
         self.ctx.log(format!(
             "train.steps = auto: {} steps ({rate:.1} steps/s measured on {}, train.auto-minutes {})",
             self.total,
@@ -546,8 +551,23 @@ impl<'a> Run<'a> {
                     probe_start = Some(Instant::now());
                 } else if step - start == AUTO_PROBE.1 {
                     let secs = probe_start.map_or(1.0, |t| t.elapsed().as_secs_f64());
-                    self.decide_auto_steps(secs)?;
+                    self.decide_auto_steps(secs, step)?;
                     total = self.total.max(step);
+                }
+            }
+            if let Some(b) = self.budget.as_mut() {
+                let elapsed = started.elapsed().as_secs_f64();
+                let limits = (Steps::AUTO_MIN, Steps::AUTO_GPU);
+                if let Some((refit, rate)) = b.recheck(step, total, elapsed, limits) {
+                    ctx.log(format!(
+                        "train.steps = auto: the machine got {} ({rate:.1} steps/s now): {refit} \
+                         steps instead of {total}, to fit train.auto-minutes {}",
+                        if refit < total { "slower" } else { "faster" },
+                        cfg.auto_minutes
+                    ));
+                    self.total = refit;
+                    total = refit;
+                    self.write_setup()?;
                 }
             }
 
@@ -583,6 +603,10 @@ impl<'a> Run<'a> {
                 || step == total
             {
                 last_ckpt = Some(self.checkpoint(step)?);
+                // Validation time is not training speed.
+                if let Some(b) = self.budget.as_mut() {
+                    b.restart(step);
+                }
             }
         }
         if cancelled
