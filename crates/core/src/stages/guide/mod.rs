@@ -50,7 +50,7 @@ pub struct ReferenceGuide {
     radius: usize,
     /// Reference frames whose mean colour each frame's guide takes (`infer.guide-frames`).
     frames: usize,
-    means: steady::Means,
+    cache: steady::Cache,
 }
 
 /// One frame's aligned reference chroma, ready for [`ReferenceGuide::apply`].
@@ -130,7 +130,7 @@ impl ReferenceGuide {
             placements,
             radius: radius(config.infer.guide_radius, prep.as_ref()),
             frames: config.infer.guide_frames.max(1),
-            means: steady::Means::default(),
+            cache: steady::Cache::default(),
         }))
     }
 
@@ -161,14 +161,8 @@ impl ReferenceGuide {
         m
     }
 
-    /// Read source frame `frame`'s reference and place it on a `width` × `height` source frame.
-    /// `None` when the reference has no such frame (the render then stays unguided).
-    pub fn prepare(
-        &self,
-        frame: i64,
-        width: usize,
-        height: usize,
-    ) -> anyhow::Result<Option<GuideFrame>> {
+    /// Source frame `frame`'s reference, decoded. `None` when the reference has no such frame.
+    fn read(&self, frame: i64) -> anyhow::Result<Option<Image>> {
         let n = frame + self.offset;
         if !self.clip.contains(n) {
             return Ok(None);
@@ -179,6 +173,20 @@ impl ReferenceGuide {
                 self.clip.frame_label(n)
             )
         })?;
+        Ok(Some(reference))
+    }
+
+    /// Source frame `frame`'s reference placed on a `width` × `height` source frame. `None`
+    /// when the reference has no such frame (the render then stays unguided).
+    pub fn prepare(
+        &self,
+        frame: i64,
+        width: usize,
+        height: usize,
+    ) -> anyhow::Result<Option<GuideFrame>> {
+        let Some(reference) = self.reference(frame)? else {
+            return Ok(None);
+        };
         let (placed, covered) = warp::warp_image(
             &reference,
             self.placement(frame),
@@ -187,7 +195,7 @@ impl ReferenceGuide {
             Filter::Bilinear,
         );
         let covered = covered.iter().map(|&c| if c { 1.0 } else { 0.0 }).collect();
-        let shift = self.steady_shift(frame, width, height)?;
+        let shift = self.steady_shift(frame, &reference, width, height)?;
         Ok(Some(GuideFrame::new(&placed, covered, shift)))
     }
 
@@ -317,7 +325,7 @@ mod tests {
             placements: vec![(1, [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])],
             radius: 4,
             frames: 1,
-            means: steady::Means::default(),
+            cache: steady::Cache::default(),
         }
     }
 

@@ -8,18 +8,20 @@
 //! clean print's, the guided renders' 1.5–1.6x; averaging each frame's mean over 5 frames brings
 //! them to about 0.95x (the film's own slow changes, a pan or a light, pass through).
 //!
-//! How: the mean Cb/Cr of each reference frame over the part of it that lands on the source,
-//! and each frame's guide shifted by the difference between a weighted mean of its neighbours'
-//! and its own. A neighbour's weight falls with the difference of its mean from the frame's
-//! (a Gaussian of width [`SAME_SHOT`], about one ΔE00), so across a cut, where the mean jumps,
-//! it counts for nothing: no shot list is needed, and a frame's colour moves by at most about
-//! that width. Only the mean moves: the guide's spatial detail is the frame's own.
+//! How: the mean Y'CbCr of each reference frame over the part of it that lands on the source,
+//! and each frame's guide chroma shifted by the difference between a weighted mean of its
+//! neighbours' Cb/Cr and its own. A neighbour's weight falls with the difference of its mean
+//! from the frame's (a Gaussian of width [`SAME_SHOT`] in Cb/Cr, about half a ΔE00, and
+//! [`SAME_SHOT_LUMA`] in Y'), so across a cut, where the mean jumps, it counts for nothing: no
+//! shot list is needed, and a frame's colour moves by at most about that width. Only the mean
+//! moves: the guide's spatial detail is the frame's own. Each reference frame is decoded once
+//! ([`Cache`]).
 
 use super::ReferenceGuide;
 use crate::color::working;
+use crate::media::Image;
 use crate::stages::align::motion;
-use anyhow::Context;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 /// Mean Cb/Cr differences well above this (about half a ΔE00) are different pictures, not
@@ -28,92 +30,146 @@ const SAME_SHOT: f64 = 0.002;
 /// The same for mean Y' (about one L*): a cut between shots of like colour still changes it.
 const SAME_SHOT_LUMA: f64 = 0.01;
 
-/// The cache of reference frame means (frames are read by up to `guide-frames` renders).
+/// What steadying keeps between frames, so each reference frame is decoded once (a video
+/// reference's frame costs an ffmpeg seek): every frame's mean Y'CbCr, and the frames decoded
+/// for a mean ahead of the reader until their own [`ReferenceGuide::prepare`] takes them.
 #[derive(Default)]
-pub struct Means(Mutex<HashMap<i64, Option<[f64; 3]>>>);
+pub struct Cache {
+    means: Mutex<HashMap<i64, Option<[f64; 3]>>>,
+    ahead: Mutex<BTreeMap<i64, Image>>,
+}
 
 impl ReferenceGuide {
-    /// The shift of source frame `frame`'s guide chroma (on a `width` × `height` source) that
-    /// moves its reference's mean colour to the weighted mean of its `guide-frames`
-    /// neighbourhood; zero with `guide-frames` 1 or when the frame's reference has no mean.
+    /// Source frame `frame`'s reference: the one decoded ahead for a neighbour's mean, or read
+    /// now. Frames decoded ahead that the reader has passed are dropped.
+    pub(super) fn reference(&self, frame: i64) -> anyhow::Result<Option<Image>> {
+        let kept = {
+            let mut ahead = self.cache.ahead.lock().expect("guide cache lock");
+            let kept = ahead.remove(&frame);
+            ahead.retain(|&f, _| f > frame);
+            kept
+        };
+        match kept {
+            Some(image) => Ok(Some(image)),
+            None => self.read(frame),
+        }
+    }
+
+    /// The shift of source frame `frame`'s guide chroma (`own`: its reference; on a `width` ×
+    /// `height` source) that moves its reference's mean colour to the weighted mean of its
+    /// `guide-frames` neighbourhood; zero with `guide-frames` 1 or when the reference has no
+    /// mean.
     pub(super) fn steady_shift(
         &self,
         frame: i64,
+        own: &Image,
         width: usize,
         height: usize,
     ) -> anyhow::Result<[f32; 2]> {
         let reach = (self.frames / 2) as i64;
-        let Some(own) = (if reach == 0 {
-            None
-        } else {
-            self.mean_of(frame, width, height)?
-        }) else {
+        if reach == 0 {
+            return Ok([0.0; 2]);
+        }
+        let own_mean = match self.cached_mean(frame) {
+            Some(m) => m,
+            None => self.keep_mean(frame, self.mean_over(frame, own, width, height)),
+        };
+        let Some(own_mean) = own_mean else {
             return Ok([0.0; 2]);
         };
         let (mut sum, mut weights) = ([0.0f64; 2], 0.0f64);
         for f in frame - reach..=frame + reach {
-            let Some(m) = self.mean_of(f, width, height)? else {
+            let m = match self.cached_mean(f) {
+                Some(m) => m,
+                None => self.read_mean(f, f > frame, width, height)?,
+            };
+            let Some(m) = m else {
                 continue;
             };
-            let d2 = ((m[0] - own[0]) / SAME_SHOT_LUMA).powi(2)
-                + ((m[1] - own[1]).powi(2) + (m[2] - own[2]).powi(2)) / SAME_SHOT.powi(2);
+            let d2 = ((m[0] - own_mean[0]) / SAME_SHOT_LUMA).powi(2)
+                + ((m[1] - own_mean[1]).powi(2) + (m[2] - own_mean[2]).powi(2)) / SAME_SHOT.powi(2);
             let w = (-d2).exp();
             sum[0] += w * m[1];
             sum[1] += w * m[2];
             weights += w;
         }
         Ok([
-            (sum[0] / weights - own[1]) as f32,
-            (sum[1] / weights - own[2]) as f32,
+            (sum[0] / weights - own_mean[1]) as f32,
+            (sum[1] / weights - own_mean[2]) as f32,
         ])
     }
 
-    /// Mean Y', Cb, Cr of source frame `frame`'s reference over the pixels that land on the
-    /// source (cached); `None` when the reference has no such frame or none of it lands there.
-    fn mean_of(&self, frame: i64, width: usize, height: usize) -> anyhow::Result<Option<[f64; 3]>> {
-        if let Some(m) = self.means.0.lock().expect("means lock").get(&frame) {
-            return Ok(*m);
-        }
-        let n = frame + self.offset;
-        let m = if self.clip.contains(n) {
-            let reference = self.clip.read_linear(n, self.colorspace).with_context(|| {
-                format!(
-                    "infer.guide: reference frame {} (steadying source frame {frame})",
-                    self.clip.frame_label(n)
-                )
-            })?;
-            motion::inverse(self.placement(frame)).and_then(|to_source| {
-                let (w, h) = (width as f64, height as f64);
-                let (mut sum, mut count) = ([0.0f64; 3], 0usize);
-                for y in 0..reference.height {
-                    for x in 0..reference.width {
-                        let (sx, sy) = motion::apply(&to_source, x as f64, y as f64);
-                        if sx < 0.0 || sy < 0.0 || sx > w - 1.0 || sy > h - 1.0 {
-                            continue;
-                        }
-                        let (l, [cb, cr]) = working::split_luma_chroma(reference.rgb(x, y));
-                        if l.is_finite() && cb.is_finite() && cr.is_finite() {
-                            for (s, v) in sum.iter_mut().zip([l, cb, cr]) {
-                                *s += f64::from(v);
-                            }
-                            count += 1;
-                        }
-                    }
-                }
-                (count > 0).then(|| sum.map(|s| s / count as f64))
-            })
-        } else {
-            None
+    /// Frame `frame`'s mean if it is known (`Some(None)`: known to have none).
+    fn cached_mean(&self, frame: i64) -> Option<Option<[f64; 3]>> {
+        self.cache
+            .means
+            .lock()
+            .expect("guide cache lock")
+            .get(&frame)
+            .copied()
+    }
+
+    fn keep_mean(&self, frame: i64, mean: Option<[f64; 3]>) -> Option<[f64; 3]> {
+        let mut means = self.cache.means.lock().expect("guide cache lock");
+        means.insert(frame, mean);
+        mean
+    }
+
+    /// Read neighbour `frame`'s reference for its mean; `ahead` (the reader has not reached it
+    /// yet): keep the decoded frame for its own `prepare`.
+    fn read_mean(
+        &self,
+        frame: i64,
+        ahead: bool,
+        width: usize,
+        height: usize,
+    ) -> anyhow::Result<Option<[f64; 3]>> {
+        let Some(image) = self.read(frame)? else {
+            return Ok(self.keep_mean(frame, None));
         };
-        self.means.0.lock().expect("means lock").insert(frame, m);
-        Ok(m)
+        let mean = self.keep_mean(frame, self.mean_over(frame, &image, width, height));
+        if ahead {
+            let mut kept = self.cache.ahead.lock().expect("guide cache lock");
+            kept.insert(frame, image);
+        }
+        Ok(mean)
+    }
+
+    /// Mean Y', Cb, Cr of `reference` (source frame `frame`'s) over the pixels that land on
+    /// the `width` × `height` source; `None` when none does.
+    fn mean_over(
+        &self,
+        frame: i64,
+        reference: &Image,
+        width: usize,
+        height: usize,
+    ) -> Option<[f64; 3]> {
+        let to_source = motion::inverse(self.placement(frame))?;
+        let (w, h) = (width as f64, height as f64);
+        let (mut sum, mut count) = ([0.0f64; 3], 0usize);
+        for y in 0..reference.height {
+            for x in 0..reference.width {
+                let (sx, sy) = motion::apply(&to_source, x as f64, y as f64);
+                if sx < 0.0 || sy < 0.0 || sx > w - 1.0 || sy > h - 1.0 {
+                    continue;
+                }
+                let (l, [cb, cr]) = working::split_luma_chroma(reference.rgb(x, y));
+                if l.is_finite() && cb.is_finite() && cr.is_finite() {
+                    for (s, v) in sum.iter_mut().zip([l, cb, cr]) {
+                        *s += f64::from(v);
+                    }
+                    count += 1;
+                }
+            }
+        }
+        (count > 0).then(|| sum.map(|s| s / count as f64))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::media::{self, Clip, Image, Sequence};
+    use crate::media::{self, Clip, Sequence};
 
     /// A guide over reference frames 1..=`colours.len()` of flat `colours` (linear RGB),
     /// placed one to one on a 16 × 16 source, steadied over `frames`.
@@ -133,8 +189,14 @@ mod tests {
             placements: vec![(1, [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])],
             radius: 4,
             frames,
-            means: Means::default(),
+            cache: Cache::default(),
         }
+    }
+
+    /// Frame `frame`'s shift, as `prepare` computes it.
+    fn shifted(g: &ReferenceGuide, frame: i64) -> [f32; 2] {
+        let own = g.reference(frame).unwrap().expect("the frame exists");
+        g.steady_shift(frame, &own, 16, 16).unwrap()
     }
 
     fn chroma(rgb: [f32; 3]) -> [f32; 2] {
@@ -156,7 +218,7 @@ mod tests {
         );
         let want = chroma(warm);
         let got = chroma(jitter);
-        let shift = g.steady_shift(3, 16, 16).unwrap();
+        let shift = shifted(&g, 3);
         let moved = [got[0] + shift[0], got[1] + shift[1]];
         let before = (got[0] - want[0]).hypot(got[1] - want[1]);
         let after = (moved[0] - want[0]).hypot(moved[1] - want[1]);
@@ -165,13 +227,13 @@ mod tests {
             "jitter {before} only reduced to {after}"
         );
         // The last frame of shot A has two shot B frames in its window: it stays as it is.
-        let edge = g.steady_shift(5, 16, 16).unwrap();
+        let edge = shifted(&g, 5);
         assert!(
             edge[0].abs() < 1e-3 && edge[1].abs() < 1e-3,
             "shot B leaked into shot A's last frame: {edge:?}"
         );
         // And with `guide-frames = 1` nothing moves.
         let off = guide(dir.path(), &[warm, warm, jitter, warm, warm], 1);
-        assert_eq!(off.steady_shift(3, 16, 16).unwrap(), [0.0, 0.0]);
+        assert_eq!(shifted(&off, 3), [0.0, 0.0]);
     }
 }
