@@ -105,16 +105,24 @@ struct Run<'a> {
     /// Validation compares colour over blocks this many source pixels wide (the reference's
     /// chroma resolution; 1 = per pixel).
     chroma_px: usize,
-    /// `train.steps = auto` on a CPU: `total` is decided once the first steps are timed.
-    auto_pending: bool,
-    /// `train.steps = auto` on a CPU, once decided: the run keeps to `train.auto-minutes`.
-    budget: Option<Budget>,
+    /// Where `train.steps = auto` on a CPU stands.
+    auto: AutoSteps,
     /// Step 0's validation when `train.prior = auto` already measured it.
     step0: Option<Validation>,
 }
 
 /// Steps timed before `train.steps = auto` decides (after a few to warm up the allocator).
 const AUTO_PROBE: (u64, u64) = (5, 25);
+
+/// `train.steps = auto` on a CPU through a run.
+enum AutoSteps {
+    /// `total` is fixed: a step count, epochs, a GPU, or a resumed auto run.
+    Fixed,
+    /// Timing the first steps (since the end of the warm-up ones, once they are done).
+    Probing(Option<Instant>),
+    /// Decided: the run keeps to `train.auto-minutes`.
+    Keeping(Budget),
+}
 
 /// The training images as read once: the pyramids and the grade prior's fit both use them.
 struct Data {
@@ -315,7 +323,7 @@ impl<'a> Run<'a> {
         let resumed_total = resume_from
             .as_ref()
             .and_then(|(from, ckpt, _)| decided_total(&run_folder(from, ckpt)));
-        let mut auto_pending = false;
+        let mut auto = AutoSteps::Fixed;
         let total = if cfg.epochs > 0 {
             let px: i64 = data
                 .pairs
@@ -332,7 +340,9 @@ impl<'a> Run<'a> {
                 // A resumed auto run keeps the count its first run chose.
                 (Steps::Auto, Some(n)) => n,
                 (Steps::Auto, None) => {
-                    auto_pending = !device.is_cuda();
+                    if !device.is_cuda() {
+                        auto = AutoSteps::Probing(None);
+                    }
                     Steps::AUTO_GPU
                 }
             }
@@ -363,8 +373,7 @@ impl<'a> Run<'a> {
             },
             tile_opts,
             chroma_px,
-            auto_pending,
-            budget: None,
+            auto,
             step0,
         };
         run.write_setup()?;
@@ -379,8 +388,7 @@ impl<'a> Run<'a> {
         let fit = (rate * cfg.auto_minutes * 60.0 / 50.0).floor() as u64 * 50;
         self.total = fit.clamp(Steps::AUTO_MIN, Steps::AUTO_GPU);
         self.warmup = cfg.warmup_steps.min(self.total / 10);
-        self.auto_pending = false;
-        self.budget = Some(Budget::new(cfg.auto_minutes, step));
+        self.auto = AutoSteps::Keeping(Budget::new(cfg.auto_minutes, step));
         self.ctx.log(format!(
             "train.steps = auto: {} steps ({rate:.1} steps/s measured on {}, train.auto-minutes {})",
             self.total,
@@ -398,7 +406,7 @@ impl<'a> Run<'a> {
             "total_steps": self.total, "start_step": self.start, "device": super::device::describe(self.device),
             "half": self.half, "train_pairs": self.pairs.len(), "validation_pairs": self.validation.len(),
             "validation_chroma_px": self.chroma_px, "coords": self.net.coords, "chroma_scale": self.tile_opts.chroma_scale,
-            "steps_setting": self.ctx.config.train.steps.to_string(), "auto_pending": self.auto_pending,
+            "steps_setting": self.ctx.config.train.steps.to_string(), "auto_pending": matches!(self.auto, AutoSteps::Probing(_)),
             "parameter_counts": super::net::parameter_counts().iter().map(|(s, n)| (s.id(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
         });
         crate::fsx::write_atomic(
@@ -516,6 +524,44 @@ impl<'a> Run<'a> {
         (x, pred, y, loss.detach(), lr)
     }
 
+    /// `train.steps = auto` on a CPU after step `step` (`done` steps into this run, `started`
+    /// at its start): time the probe, decide, then keep to the budget. Returns the total the
+    /// run now goes to (`total` when nothing changed).
+    fn follow_auto(
+        &mut self,
+        done: u64,
+        step: u64,
+        total: u64,
+        started: Instant,
+    ) -> anyhow::Result<u64> {
+        let cfg = &self.ctx.config.train;
+        match &mut self.auto {
+            AutoSteps::Probing(since) if done == AUTO_PROBE.0 => *since = Some(Instant::now()),
+            AutoSteps::Probing(since) if done == AUTO_PROBE.1 => {
+                let secs = since.map_or(1.0, |t| t.elapsed().as_secs_f64());
+                self.decide_auto_steps(secs, step)?;
+                return Ok(self.total.max(step));
+            }
+            AutoSteps::Keeping(budget) => {
+                let elapsed = started.elapsed().as_secs_f64();
+                let limits = (Steps::AUTO_MIN, Steps::AUTO_GPU);
+                if let Some((refit, rate)) = budget.recheck(step, total, elapsed, limits) {
+                    self.ctx.log(format!(
+                        "train.steps = auto: the machine got {} ({rate:.1} steps/s now): {refit} \
+                         steps instead of {total}, to fit train.auto-minutes {}",
+                        if refit < total { "slower" } else { "faster" },
+                        cfg.auto_minutes
+                    ));
+                    self.total = refit;
+                    self.write_setup()?;
+                    return Ok(refit);
+                }
+            }
+            _ => {}
+        }
+        Ok(total)
+    }
+
     /// Steps from `start` to `total` (or a cancel), with the metrics, contact sheets and
     /// checkpoints on their intervals.
     fn train(&mut self) -> anyhow::Result<TrainReport> {
@@ -535,7 +581,6 @@ impl<'a> Run<'a> {
             ctx.log("step 0 is the grade prior alone");
             last_ckpt = Some(self.checkpoint(0)?);
         }
-        let mut probe_start = None;
         let mut total = total;
         while step < total {
             if ctx.cancelled() {
@@ -546,30 +591,7 @@ impl<'a> Run<'a> {
             loss_acc += loss;
             step += 1;
             window_steps += 1;
-            if self.auto_pending {
-                if step - start == AUTO_PROBE.0 {
-                    probe_start = Some(Instant::now());
-                } else if step - start == AUTO_PROBE.1 {
-                    let secs = probe_start.map_or(1.0, |t| t.elapsed().as_secs_f64());
-                    self.decide_auto_steps(secs, step)?;
-                    total = self.total.max(step);
-                }
-            }
-            if let Some(b) = self.budget.as_mut() {
-                let elapsed = started.elapsed().as_secs_f64();
-                let limits = (Steps::AUTO_MIN, Steps::AUTO_GPU);
-                if let Some((refit, rate)) = b.recheck(step, total, elapsed, limits) {
-                    ctx.log(format!(
-                        "train.steps = auto: the machine got {} ({rate:.1} steps/s now): {refit} \
-                         steps instead of {total}, to fit train.auto-minutes {}",
-                        if refit < total { "slower" } else { "faster" },
-                        cfg.auto_minutes
-                    ));
-                    self.total = refit;
-                    total = refit;
-                    self.write_setup()?;
-                }
-            }
+            total = self.follow_auto(step - start, step, total, started)?;
 
             let log_now = window_steps >= 10
                 || step == total
@@ -604,7 +626,7 @@ impl<'a> Run<'a> {
             {
                 last_ckpt = Some(self.checkpoint(step)?);
                 // Validation time is not training speed.
-                if let Some(b) = self.budget.as_mut() {
+                if let AutoSteps::Keeping(b) = &mut self.auto {
                     b.restart(step);
                 }
             }
