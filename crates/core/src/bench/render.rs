@@ -125,6 +125,7 @@ pub fn measure(
             stem: "whole",
             force: true,
             writers: Some(writers),
+            steady: None,
         };
         let t = Instant::now();
         let done = render::render(
@@ -189,6 +190,7 @@ pub fn measure(
         stem: "write",
         force: true,
         writers: Some(writers),
+        steady: None,
     };
     let cpu = super::rusage_seconds(libc::RUSAGE_SELF);
     let t = Instant::now();

@@ -252,6 +252,7 @@ fn render_sequence(
         stem: "matchgrade",
         force: ctx.force,
         writers: None,
+        steady: None,
     };
     let done = render::render(
         &plan,

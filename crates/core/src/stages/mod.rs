@@ -7,6 +7,7 @@ mod ctx;
 pub mod handoff;
 pub mod output;
 pub mod render;
+pub mod steady;
 
 pub mod align;
 pub mod compare;

@@ -14,6 +14,7 @@
 //! and write functions run on the same inputs; only the order in time changes.
 
 use super::output::OutputSpec;
+use super::steady;
 use crate::media::Image;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -36,6 +37,17 @@ pub struct RenderPlan<'a> {
     pub force: bool,
     /// Writer threads; `None` = [`default_writers`].
     pub writers: Option<usize>,
+    /// Steady each frame's mean colour over its neighbours (`infer.steady-frames`); `None` =
+    /// every frame alone.
+    pub steady: Option<Steady<'a>>,
+}
+
+/// What [`RenderPlan::steady`] needs: the window, and the whole reel's frames, so that a part of
+/// it also renders (without writing) the neighbours beyond its ends.
+#[derive(Clone, Copy)]
+pub struct Steady<'a> {
+    pub frames: usize,
+    pub sequence: &'a [i64],
 }
 
 /// Busy seconds of each stage, summed over frames, and the wall time of the whole.
@@ -144,6 +156,17 @@ where
         .filter(|&f| plan.force || !is_complete(&path_of(f)))
         .collect();
     let skipped = plan.frames.len() - todo.len();
+    // With steadying, the neighbours of the frames to write are computed too (in frame order, so
+    // a frame leaves the window as soon as the frames after it are in), and only `todo` written.
+    let (compute_order, mut window) = match plan.steady.filter(|s| s.frames > 1 && !todo.is_empty())
+    {
+        Some(s) => {
+            let order = steady::frames_to_compute(&todo, s.sequence, s.frames);
+            (order.clone(), Some(steady::Window::new(s.frames, order)))
+        }
+        None => (todo.clone(), None),
+    };
+    let to_write: std::collections::HashSet<i64> = todo.iter().copied().collect();
     let writers = plan.writers.unwrap_or_else(default_writers).max(1);
     let stop = AtomicBool::new(false);
     let halted = || stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed);
@@ -164,9 +187,9 @@ where
         let (write_tx, write_rx) = sync_channel::<(i64, PathBuf, Image)>(writers);
         let (done_tx, done_rx) = channel::<Written>();
 
-        let (todo, read, halted, read_pool) = (&todo, &read, &halted, &read_pool);
+        let (compute_order, read, halted, read_pool) = (&compute_order, &read, &halted, &read_pool);
         s.spawn(move || {
-            for &f in todo {
+            for &f in compute_order {
                 if halted() {
                     break;
                 }
@@ -218,11 +241,20 @@ where
                 break;
             }
             let t = Instant::now();
-            let out = image.and_then(|img| compute(f, img));
+            let out = image
+                .and_then(|img| compute(f, img))
+                .map(|img| match &mut window {
+                    Some(w) => w.push(f, img),
+                    None => vec![(f, img)],
+                });
             compute_s += t.elapsed().as_secs_f64();
             match out {
-                Ok(img) => {
-                    if write_tx.send((f, path_of(f), img)).is_err() {
+                Ok(finished) => {
+                    let mut sent = true;
+                    for (f, img) in finished.into_iter().filter(|(f, _)| to_write.contains(f)) {
+                        sent &= write_tx.send((f, path_of(f), img)).is_ok();
+                    }
+                    if !sent {
                         break;
                     }
                 }
@@ -343,6 +375,7 @@ mod tests {
             stem: "out",
             force: false,
             writers: Some(3),
+            steady: None,
         }
     }
 
@@ -383,6 +416,54 @@ mod tests {
             );
         }
         assert!(done.times.compute_s > 0.0 && done.times.write_s > 0.0);
+    }
+
+    #[test]
+    fn a_steadied_part_of_the_reel_is_written_alone_and_as_the_whole_render_wrote_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spec = OutputSpec::from_config(&InferConfig::default()).unwrap();
+        let reel: Vec<i64> = (1..=24).collect();
+        // A colour that wanders a little from frame to frame, as a network's does.
+        let wander = |f: i64, _: Image| -> anyhow::Result<Image> {
+            let r = 0.2 + 0.0005 * ((f * 7) % 5) as f32;
+            Ok(Image::from_fn_rgb(9, 5, |x, _| {
+                [r, 0.18 + 0.01 * x as f32, 0.16]
+            }))
+        };
+        let render_into = |dir: &Path, frames: &[i64]| {
+            std::fs::create_dir_all(dir).unwrap();
+            let mut p = plan(frames, &spec, dir);
+            p.steady = Some(Steady {
+                frames: 5,
+                sequence: &reel,
+            });
+            render(
+                &p,
+                &AtomicBool::new(false),
+                |f| Ok(picture(f)),
+                wander,
+                |_| Ok(()),
+            )
+            .unwrap()
+        };
+        let (whole, part) = (tmp.path().join("whole"), tmp.path().join("part"));
+        render_into(&whole, &reel);
+        let done = render_into(&part, &[10, 11, 12]);
+        assert_eq!(
+            done.written.len(),
+            3,
+            "only the frames asked for are written"
+        );
+        assert_eq!(std::fs::read_dir(&part).unwrap().count(), 3);
+        for f in [10, 11, 12] {
+            let got = decode(&spec.frame_path(&part, "out", f));
+            assert!(
+                got == decode(&spec.frame_path(&whole, "out", f)),
+                "frame {f} differs from the whole reel's render"
+            );
+            let alone = wander(f, picture(f)).unwrap();
+            assert!(got != alone.data, "frame {f} was not steadied");
+        }
     }
 
     #[test]

@@ -79,6 +79,13 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         Some(g) => ctx.log(g.describe()),
         None => ctx.log("infer.guide: off (the network's colour alone)"),
     }
+    if cfg.steady_frames > 1 {
+        ctx.log(format!(
+            "each frame's mean colour steadied over {} rendered frames (infer.steady-frames); {} frames held back",
+            cfg.steady_frames,
+            cfg.steady_frames / 2
+        ));
+    }
 
     let out_dir = ctx.project.path(layout::INFERENCE);
     let plan = RenderPlan {
@@ -88,6 +95,10 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         stem: "render",
         force: ctx.force,
         writers: None,
+        steady: Some(render::Steady {
+            frames: cfg.steady_frames,
+            sequence: &seq.frames,
+        }),
     };
     // The luma correction and the reference's placement run on the reader thread with the
     // decode: per-pixel CPU work that would otherwise sit between the network's frames.

@@ -185,6 +185,11 @@ pub struct InferConfig {
     /// frames around its own (same shot only; 1 = its own), steadying the frame-to-frame jitter
     /// of a video transfer's encode (see `stages::guide::steady`).
     pub guide_frames: usize,
+    /// Each rendered frame's mean colour steadied over this many frames around it (same shot
+    /// and light only; 1 = each frame alone): the network's colour no longer wanders as a pan
+    /// carries content through it (see `stages::steady`). A render holds `steady-frames / 2`
+    /// frames back, and a part of the reel also renders that many frames beyond each end.
+    pub steady_frames: usize,
 }
 
 impl Default for InferConfig {
@@ -204,6 +209,7 @@ impl Default for InferConfig {
             guide: Guide::Reference,
             guide_radius: 0,
             guide_frames: 5,
+            steady_frames: 13,
         }
     }
 }

@@ -25,6 +25,11 @@ pub fn check(config: &Config, stage: Stage, root: &Path) -> anyhow::Result<()> {
                 i.guide_frames
             );
             ensure!(
+                (1..=MAX_GUIDE_FRAMES).contains(&i.steady_frames),
+                "config key infer.steady-frames: {} (1 = each frame alone, up to {MAX_GUIDE_FRAMES})",
+                i.steady_frames
+            );
+            ensure!(
                 i.tile_size >= 64,
                 "config key infer.tile-size: {} (at least 64)",
                 i.tile_size
@@ -42,7 +47,7 @@ pub fn check(config: &Config, stage: Stage, root: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// The widest `infer.guide-frames` window (a second of film either side).
+/// The widest `infer.guide-frames` / `infer.steady-frames` window (a second of film either side).
 pub const MAX_GUIDE_FRAMES: usize = 49;
 
 /// The coarsest `train.chroma-scale` / `infer.chroma-scale`.
@@ -151,5 +156,8 @@ mod tests {
         let mut c = Config::default();
         c.infer.guide_frames = 0;
         assert!(refused(&c, Stage::Infer).contains("infer.guide-frames"));
+        let mut c = Config::default();
+        c.infer.steady_frames = 50;
+        assert!(refused(&c, Stage::Infer).contains("infer.steady-frames"));
     }
 }

@@ -11,8 +11,8 @@
 //! How: the mean Y'CbCr of each reference frame over the part of it that lands on the source,
 //! and each frame's guide chroma shifted by the difference between a weighted mean of its
 //! neighbours' Cb/Cr and its own. A neighbour's weight falls with the difference of its mean
-//! from the frame's (a Gaussian of width [`SAME_SHOT`] in Cb/Cr, about half a ΔE00, and
-//! [`SAME_SHOT_LUMA`] in Y'), so across a cut, where the mean jumps, it counts for nothing: no
+//! from the frame's ([`steady::shift`]: Gaussians of width about half a ΔE00 in Cb/Cr and one
+//! L* in Y'), so across a cut, where the mean jumps, it counts for nothing: no
 //! shot list is needed, and a frame's colour moves by at most about that width. Only the mean
 //! moves: the guide's spatial detail is the frame's own. Each reference frame is decoded once
 //! ([`Cache`]).
@@ -21,14 +21,9 @@ use super::ReferenceGuide;
 use crate::color::working;
 use crate::media::Image;
 use crate::stages::align::motion;
+use crate::stages::steady;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
-
-/// Mean Cb/Cr differences well above this (about half a ΔE00) are different pictures, not
-/// jitter (which is a few hundredths).
-const SAME_SHOT: f64 = 0.002;
-/// The same for mean Y' (about one L*): a cut between shots of like colour still changes it.
-const SAME_SHOT_LUMA: f64 = 0.01;
 
 /// What steadying keeps between frames, so each reference frame is decoded once (a video
 /// reference's frame costs an ffmpeg seek): every frame's mean Y'CbCr, and the frames decoded
@@ -77,26 +72,15 @@ impl ReferenceGuide {
         let Some(own_mean) = own_mean else {
             return Ok([0.0; 2]);
         };
-        let (mut sum, mut weights) = ([0.0f64; 2], 0.0f64);
+        let mut around = Vec::with_capacity(self.frames);
         for f in frame - reach..=frame + reach {
             let m = match self.cached_mean(f) {
                 Some(m) => m,
                 None => self.read_mean(f, f > frame, width, height)?,
             };
-            let Some(m) = m else {
-                continue;
-            };
-            let d2 = ((m[0] - own_mean[0]) / SAME_SHOT_LUMA).powi(2)
-                + ((m[1] - own_mean[1]).powi(2) + (m[2] - own_mean[2]).powi(2)) / SAME_SHOT.powi(2);
-            let w = (-d2).exp();
-            sum[0] += w * m[1];
-            sum[1] += w * m[2];
-            weights += w;
+            around.extend(m);
         }
-        Ok([
-            (sum[0] / weights - own_mean[1]) as f32,
-            (sum[1] / weights - own_mean[2]) as f32,
-        ])
+        Ok(steady::shift(own_mean, around))
     }
 
     /// Frame `frame`'s mean if it is known (`Some(None)`: known to have none).

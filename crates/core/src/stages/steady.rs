@@ -1,0 +1,242 @@
+//! A frame's overall colour steadied over its neighbours: the weights both steadyings share, and
+//! the window that steadies a render's own colour (`infer.steady-frames`).
+//!
+//! Why the render's own: without a guide (a reference graded shot by shot), each frame's colour
+//! is the network's alone, and its mean wanders as a pan carries content through the network's
+//! receptive field: on `tinct bench quality` (graded, seed 2, held-out shots) smooth arcs of
+//! ±0.07 b* over a shot where the print's colour is flat, a frame-to-frame change of mean
+//! colour 2.6x the print's. A grain-free colour network has no business moving a shot's colour
+//! that the scan's light does not move.
+//!
+//! How: the mean Y'CbCr of every rendered frame, and each frame's chroma shifted by the
+//! difference between a weighted mean of its neighbours' Cb/Cr and its own ([`shift`]). A
+//! neighbour's weight falls with the difference of its mean from the frame's (Gaussians of width
+//! [`SAME_SHOT`] in Cb/Cr, about half a ΔE00, and [`SAME_SHOT_LUMA`] in Y'), so across a cut or
+//! a light change, where the mean jumps, it counts for nothing: no shot list is needed, and a
+//! frame's colour moves by at most about that width. Only the mean moves; every pixel's luma
+//! and the chroma's detail are the frame's own.
+//!
+//! The means are the rendered frames' own, exactly: a cheaper estimate (the network at a
+//! quarter of its resolution) was measured and tracks the full render's frame-to-frame changes
+//! with a correlation of only 0.3–0.9. So a frame is held until the frames after it within
+//! reach are rendered ([`Window`]), and a render of a part of the reel (`--frames`, a farm task,
+//! a resume) also renders, without writing, the frames within reach beyond its ends: every
+//! frame comes out the same however the reel is split.
+
+use crate::color::working;
+use crate::media::Image;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Mean Cb/Cr differences well above this (about half a ΔE00) are different pictures, not
+/// jitter (which is a few hundredths).
+pub const SAME_SHOT: f64 = 0.002;
+/// The same for mean Y' (about one L*): a cut between shots of like colour still changes it.
+pub const SAME_SHOT_LUMA: f64 = 0.01;
+
+/// The Cb/Cr shift that moves a frame of mean Y'CbCr `own` to the weighted mean of its
+/// `neighbours`' (the frame itself among them).
+pub fn shift(own: [f64; 3], neighbours: impl IntoIterator<Item = [f64; 3]>) -> [f32; 2] {
+    let (mut sum, mut weights) = ([0.0f64; 2], 0.0f64);
+    for m in neighbours {
+        let d2 = ((m[0] - own[0]) / SAME_SHOT_LUMA).powi(2)
+            + ((m[1] - own[1]).powi(2) + (m[2] - own[2]).powi(2)) / SAME_SHOT.powi(2);
+        let w = (-d2).exp();
+        sum[0] += w * m[1];
+        sum[1] += w * m[2];
+        weights += w;
+    }
+    if weights <= 0.0 {
+        return [0.0; 2];
+    }
+    [
+        (sum[0] / weights - own[1]) as f32,
+        (sum[1] / weights - own[2]) as f32,
+    ]
+}
+
+/// Mean Y', Cb, Cr of a linear RGB image's finite pixels; `None` when it has none.
+pub fn mean_ycbcr(img: &Image) -> Option<[f64; 3]> {
+    let (mut sum, mut count) = ([0.0f64; 3], 0usize);
+    for px in img.data.chunks_exact(img.channels) {
+        let (l, [cb, cr]) = working::split_luma_chroma([px[0], px[1], px[2]]);
+        if l.is_finite() && cb.is_finite() && cr.is_finite() {
+            for (s, v) in sum.iter_mut().zip([l, cb, cr]) {
+                *s += f64::from(v);
+            }
+            count += 1;
+        }
+    }
+    (count > 0).then(|| sum.map(|s| s / count as f64))
+}
+
+/// Every pixel's Cb/Cr moved by `by`; its luma kept.
+pub fn shift_chroma(img: &mut Image, by: [f32; 2]) {
+    if by == [0.0; 2] {
+        return;
+    }
+    let ch = img.channels;
+    for px in img.data.chunks_exact_mut(ch) {
+        let (y, c) = working::split_luma_chroma([px[0], px[1], px[2]]);
+        px[..3].copy_from_slice(&working::combine(y, [c[0] + by[0], c[1] + by[1]]));
+    }
+}
+
+/// The frames a render of `wanted` computes when each frame is steadied over `frames`: the
+/// wanted ones and, of `available` (the whole sequence), those within reach of one, ascending.
+pub fn frames_to_compute(wanted: &[i64], available: &[i64], frames: usize) -> Vec<i64> {
+    let reach = (frames / 2) as i64;
+    let mut all: BTreeSet<i64> = wanted.iter().copied().collect();
+    if reach > 0 {
+        let wanted: BTreeSet<i64> = wanted.iter().copied().collect();
+        all.extend(
+            available
+                .iter()
+                .copied()
+                .filter(|&f| wanted.range(f - reach..=f + reach).next().is_some()),
+        );
+    }
+    all.into_iter().collect()
+}
+
+/// Rendered frames held until the frames after them within reach are rendered, then released
+/// steadied. Frames must be pushed in the ascending order given to [`Window::new`].
+pub struct Window {
+    reach: i64,
+    order: Vec<i64>,
+    /// Index in `order` of the next frame to be pushed.
+    next: usize,
+    means: BTreeMap<i64, Option<[f64; 3]>>,
+    held: BTreeMap<i64, Image>,
+}
+
+impl Window {
+    /// Steadying over `frames` (1 = none) of the frames in `order`.
+    pub fn new(frames: usize, order: Vec<i64>) -> Self {
+        Self {
+            reach: (frames / 2) as i64,
+            order,
+            next: 0,
+            means: BTreeMap::new(),
+            held: BTreeMap::new(),
+        }
+    }
+
+    /// Frame `frame` rendered; returns the frames now steadied, ascending.
+    pub fn push(&mut self, frame: i64, img: Image) -> Vec<(i64, Image)> {
+        debug_assert_eq!(
+            self.order.get(self.next),
+            Some(&frame),
+            "pushed out of order"
+        );
+        self.next += 1;
+        if self.reach > 0 {
+            self.means.insert(frame, mean_ycbcr(&img));
+        }
+        self.held.insert(frame, img);
+        let upcoming = self.order.get(self.next).copied();
+        let ready: Vec<i64> = self
+            .held
+            .keys()
+            .copied()
+            .take_while(|&f| upcoming.is_none_or(|u| u > f + self.reach))
+            .collect();
+        ready.into_iter().map(|f| self.release(f)).collect()
+    }
+
+    fn release(&mut self, frame: i64) -> (i64, Image) {
+        let mut img = self.held.remove(&frame).expect("held frame");
+        if let Some(Some(own)) = self.means.get(&frame).copied() {
+            let around = self
+                .means
+                .range(frame - self.reach..=frame + self.reach)
+                .filter_map(|(_, m)| *m);
+            shift_chroma(&mut img, shift(own, around));
+        }
+        // Means further back than any later frame's reach are done with.
+        let keep_from = frame + 1 - self.reach;
+        self.means = self.means.split_off(&keep_from);
+        (frame, img)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flat(rgb: [f32; 3]) -> Image {
+        Image::from_fn_rgb(8, 8, |_, _| rgb)
+    }
+
+    fn chroma(img: &Image) -> [f64; 2] {
+        let m = mean_ycbcr(img).unwrap();
+        [m[1], m[2]]
+    }
+
+    /// Render `colours` as frames 1.. through a window of `frames`, returning what comes out.
+    fn steadied(colours: &[[f32; 3]], frames: usize) -> Vec<(i64, Image)> {
+        let order: Vec<i64> = (1..=colours.len() as i64).collect();
+        let mut w = Window::new(frames, order.clone());
+        let mut out = Vec::new();
+        for (&f, &c) in order.iter().zip(colours) {
+            out.extend(w.push(f, flat(c)));
+        }
+        out
+    }
+
+    #[test]
+    fn a_wandering_frame_moves_to_its_shots_mean_never_across_a_cut_and_keeps_its_luma() {
+        // Shot A (1-5): a warm grey whose frame 3 wanders redder (~0.3 ΔE00); shot B (6-8) blue.
+        let warm = [0.20, 0.18, 0.16];
+        let wander = [0.202, 0.18, 0.16];
+        let blue = [0.10, 0.14, 0.25];
+        let colours = [warm, warm, wander, warm, warm, blue, blue, blue];
+        let out = steadied(&colours, 5);
+        let frames: Vec<i64> = out.iter().map(|(f, _)| *f).collect();
+        assert_eq!(frames, (1..=8).collect::<Vec<_>>(), "every frame, in order");
+        let want = chroma(&flat(warm));
+        let off = |img: &Image| {
+            let c = chroma(img);
+            (c[0] - want[0]).hypot(c[1] - want[1])
+        };
+        let before = off(&flat(wander));
+        let after = off(&out[2].1);
+        assert!(
+            after < before * 0.3,
+            "wander {before} only reduced to {after}"
+        );
+        // Frame 5 has two blue frames in its window (a pull of ~30x the wander if they
+        // counted); it moves only by its share of frame 3's wander.
+        let edge = off(&out[4].1);
+        assert!(edge < 0.3 * before, "shot B leaked into shot A: {edge}");
+        // Luma is the frame's own.
+        let luma = |img: &Image| mean_ycbcr(img).unwrap()[0];
+        assert!((luma(&out[2].1) - luma(&flat(wander))).abs() < 1e-5);
+        // With a window of 1 nothing moves.
+        let same = steadied(&colours, 1);
+        assert_eq!(same[2].1.data, flat(wander).data);
+    }
+
+    #[test]
+    fn a_part_of_the_reel_renders_its_neighbours_too_and_comes_out_as_the_whole_does() {
+        let colours: Vec<[f32; 3]> = (0..12)
+            .map(|i| [0.2 + 0.0004 * ((i * 7) % 5) as f32, 0.18, 0.16])
+            .collect();
+        let whole = steadied(&colours, 5);
+        // Frames 5-7 alone: their window reaches 3..=9.
+        let available: Vec<i64> = (1..=12).collect();
+        let order = frames_to_compute(&[5, 6, 7], &available, 5);
+        assert_eq!(order, vec![3, 4, 5, 6, 7, 8, 9]);
+        let mut w = Window::new(5, order.clone());
+        let mut part = Vec::new();
+        for &f in &order {
+            part.extend(w.push(f, flat(colours[f as usize - 1])));
+        }
+        for (f, img) in part.iter().filter(|(f, _)| (5..=7).contains(f)) {
+            assert_eq!(
+                img.data,
+                whole[*f as usize - 1].1.data,
+                "frame {f} differs from the whole reel's render"
+            );
+        }
+    }
+}
