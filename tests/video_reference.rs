@@ -196,6 +196,49 @@ fn frame_n_decodes_to_the_pixels_of_ffmpegs_own_png_of_frame_n() {
 }
 
 #[test]
+fn reading_frame_after_frame_starts_one_decoder_and_gets_what_a_batch_read_gets() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gop12.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25",
+        "-frames:v",
+        "60",
+        "-c:v",
+        "libx264",
+        "-g",
+        "12",
+        "-pix_fmt",
+        "yuv420p",
+        path.to_str().unwrap(),
+    ]);
+    let all: Vec<i64> = (1..=60).collect();
+    let mut want = std::collections::BTreeMap::new();
+    Video::open(&path, &VideoOptions::default())
+        .unwrap()
+        .read_linear_each(&all, None, &mut |n, img| {
+            want.insert(n, img.data);
+            Ok(())
+        })
+        .unwrap();
+    // A render's reference: frame after frame, with a jump over a few (past two keyframes).
+    let v = Video::open(&path, &VideoOptions::default()).unwrap();
+    for n in (1..=30).chain([35]).chain(40..=60) {
+        let got = v.read_linear(n, None).unwrap();
+        assert!(
+            got.data == want[&n],
+            "frame {n} differs from the batch read's"
+        );
+    }
+    assert_eq!(v.decoders_started(), 1, "one ffmpeg for the whole pass");
+    // A step back (a farm task's first frames, a preview) starts another, and is right too.
+    assert!(v.read_linear(12, None).unwrap().data == want[&12]);
+    assert_eq!(v.decoders_started(), 2);
+}
+
+#[test]
 fn timecode_and_frame_count_match_ffprobe() {
     let dir = tempfile::tempdir().unwrap();
     for fx in fixtures(dir.path()) {

@@ -294,9 +294,11 @@ fn sync_on_a_10000_frame_video_decodes_no_more_frames_than_on_the_sequence() {
     assert_eq!(offset_line(&out), truth.reference.offset);
     let log = log_of(d, &out);
     assert!(log.contains("10000 frames"), "{log}");
+    // "reference: N frames decoded by M ffmpeg process(es)"
     let decoded: usize = log
         .lines()
-        .find_map(|l| l.split("reference: decoded ").nth(1))
+        .filter(|l| l.contains("frames decoded by"))
+        .find_map(|l| l.split("reference: ").nth(1))
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap()
         .parse()

@@ -99,11 +99,15 @@ impl Clip {
         }
     }
 
-    /// Frames decoded from a video so far (0 for a sequence: files are read whole each time).
-    pub fn decoded_frames(&self) -> Option<u64> {
+    /// For a video: "N frames decoded by M ffmpeg processes", what reading it has cost so far.
+    pub fn decoding_cost(&self) -> Option<String> {
         match self {
             Clip::Sequence(_) => None,
-            Clip::Video(v) => Some(v.decoded_frames()),
+            Clip::Video(v) => Some(format!(
+                "{} frames decoded by {} ffmpeg process(es)",
+                v.decoded_frames(),
+                v.decoders_started()
+            )),
         }
     }
 }

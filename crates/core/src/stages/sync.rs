@@ -67,8 +67,8 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
 
     let src_sig = signatures(ctx, &src_clip, &src_frames, "source")?;
     let ref_sig = signatures(ctx, ref_clip, &ref_frames, "reference")?;
-    if let Some(n) = ref_clip.decoded_frames() {
-        ctx.log(format!("reference: decoded {n} video frames"));
+    if let Some(cost) = ref_clip.decoding_cost() {
+        ctx.log(format!("reference: {cost}"));
     }
     let (src_d, ref_d) = (changes(&src_sig), changes(&ref_sig));
     let scores: Vec<OffsetScore> = candidates

@@ -135,6 +135,9 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<Outcome> {
         ctx.log(format!("cancelled after {} frames", done.written.len()));
     }
     ctx.log(done.times_line());
+    if let Some(cost) = guide.as_ref().and_then(|g| g.decoding_cost()) {
+        ctx.log(cost);
+    }
     let (rendered, skipped, outputs) = (done.written.len(), done.skipped, done.written);
     let fps = rendered as f64 / done.times.wall_s.max(1e-9);
     Ok(Outcome {

@@ -95,8 +95,6 @@ pub fn decode_run(
     let (Some(&first), Some(&last)) = (indices.first(), indices.last()) else {
         return Ok(());
     };
-    let path = stream.path;
-    let mut args: Vec<String> = vec!["-nostdin".into(), "-v".into(), "error".into()];
     let select = if decode.pulldown {
         // Indices count the frames after `decimate`.
         runs(indices)
@@ -110,91 +108,174 @@ pub fn decode_run(
             indices.len() as u64,
             "a seek run is contiguous"
         );
-        let from = (first as f64 - 0.5) / stream.fps;
-        let seek = from - stream.preroll;
-        if seek > 0.0 {
-            // ffmpeg trims nothing itself (`-noaccurate_seek`): `select` keeps frames by their
-            // own timestamps, which `-copyts` leaves as the file has them.
-            args.extend([
-                "-noaccurate_seek".into(),
-                "-ss".into(),
-                format!("{seek:.6}"),
-            ]);
-        }
-        format!("gte(t,{:.6})", stream.start_time + from)
+        String::new()
     };
-    args.extend([
-        "-copyts".into(),
-        "-i".into(),
-        path.to_string_lossy().into_owned(),
-    ]);
-    args.extend(
-        [
-            "-map",
-            "0:v:0",
-            "-an",
-            "-sn",
-            "-dn",
-            "-fps_mode",
-            "passthrough",
-            "-frames:v",
-        ]
-        .map(String::from),
-    );
-    args.push(indices.len().to_string());
-    args.extend(["-vf".into(), filters(decode, &select)]);
-    args.extend(["-f", "rawvideo", "-"].map(String::from));
-
-    let mut child = Tool::Ffmpeg
-        .command()
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| spawn_error(Tool::Ffmpeg, path, e))?;
-    let mut stderr = child.stderr.take().expect("stderr is piped");
-    let errors = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = stderr.read_to_end(&mut s);
-        s
+    let mut run = Running::spawn(stream, decode, first, &select, Some(indices.len()))?;
+    let result = indices.iter().try_for_each(|&i| {
+        let img = run.next_frame(i)?;
+        each(i, img)
     });
-    let mut stdout = child.stdout.take().expect("stdout is piped");
-    let (w, h) = stream.size;
-    let mut bytes = vec![0u8; w * h * 6];
-    let result = (|| -> anyhow::Result<()> {
-        for &i in indices {
-            if let Err(e) = stdout.read_exact(&mut bytes) {
-                anyhow::bail!(
-                    "{}: frame index {i}: the video ended or could not be decoded ({e})",
-                    path.display()
-                );
-            }
-            let data: Vec<f32> = bytes
-                .chunks_exact(2)
-                .map(|b| u16::from_le_bytes([b[0], b[1]]) as f32 / 65535.0)
-                .collect();
-            each(i, Image::from_vec(w, h, 3, data))?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = child.kill();
+    match result {
+        Ok(()) => run.finish(),
+        Err(e) => Err(run.fail(e)),
     }
-    drop(stdout);
-    let status = child.wait();
-    let stderr = errors.join().unwrap_or_default();
-    result.map_err(|e| match stderr.is_empty() {
-        true => e,
-        false => e.context(format!("ffmpeg: {}", last_line(&stderr))),
-    })?;
-    match status {
-        Ok(s) if s.success() => Ok(()),
-        Ok(s) => anyhow::bail!(
-            "{}: ffmpeg failed ({s}): {}",
-            path.display(),
-            last_line(&stderr)
-        ),
-        Err(e) => anyhow::bail!("{}: ffmpeg: {e}", path.display()),
+}
+
+/// A running ffmpeg process streaming frames in order, from 0-based `first` on; killed when
+/// dropped. [`decode_run`] reads a known run from one; a [`super::Video`] keeps one open
+/// between reads, so a render that asks for frame after frame pays one seek, not one per frame.
+pub struct Running {
+    child: std::process::Child,
+    stdout: std::process::ChildStdout,
+    errors: Option<std::thread::JoinHandle<Vec<u8>>>,
+    path: std::path::PathBuf,
+    size: (usize, usize),
+    bytes: Vec<u8>,
+    /// The 0-based index of the frame the next read returns.
+    pub next: u64,
+}
+
+impl Running {
+    /// Start at 0-based `first` (seeking, or with inverse telecine reading from the start).
+    /// `select`: the filter's frame selection (empty: `first` and every frame after it);
+    /// `count`: the frames to decode (`None`: to the end of the stream).
+    pub fn spawn(
+        stream: &Stream,
+        decode: &Decode,
+        first: u64,
+        select: &str,
+        count: Option<usize>,
+    ) -> anyhow::Result<Running> {
+        let path = stream.path;
+        let mut args: Vec<String> = vec!["-nostdin".into(), "-v".into(), "error".into()];
+        let select = if !select.is_empty() {
+            select.to_string()
+        } else if decode.pulldown {
+            format!("gte(n,{first})")
+        } else {
+            let from = (first as f64 - 0.5) / stream.fps;
+            let seek = from - stream.preroll;
+            if seek > 0.0 {
+                // ffmpeg trims nothing itself (`-noaccurate_seek`): `select` keeps frames by
+                // their own timestamps, which `-copyts` leaves as the file has them.
+                args.extend([
+                    "-noaccurate_seek".into(),
+                    "-ss".into(),
+                    format!("{seek:.6}"),
+                ]);
+            }
+            format!("gte(t,{:.6})", stream.start_time + from)
+        };
+        args.extend([
+            "-copyts".into(),
+            "-i".into(),
+            path.to_string_lossy().into_owned(),
+        ]);
+        args.extend(
+            [
+                "-map",
+                "0:v:0",
+                "-an",
+                "-sn",
+                "-dn",
+                "-fps_mode",
+                "passthrough",
+            ]
+            .map(String::from),
+        );
+        if let Some(count) = count {
+            args.extend(["-frames:v".into(), count.to_string()]);
+        }
+        args.extend(["-vf".into(), filters(decode, &select)]);
+        args.extend(["-f", "rawvideo", "-"].map(String::from));
+
+        let mut child = Tool::Ffmpeg
+            .command()
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| spawn_error(Tool::Ffmpeg, path, e))?;
+        let mut stderr = child.stderr.take().expect("stderr is piped");
+        let errors = std::thread::spawn(move || {
+            let mut s = Vec::new();
+            let _ = stderr.read_to_end(&mut s);
+            s
+        });
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (w, h) = stream.size;
+        Ok(Running {
+            child,
+            stdout,
+            errors: Some(errors),
+            path: path.to_path_buf(),
+            size: stream.size,
+            bytes: vec![0u8; w * h * 6],
+            next: first,
+        })
+    }
+
+    /// The next frame, which the caller numbers `index` for its message if the video ends.
+    pub fn next_frame(&mut self, index: u64) -> anyhow::Result<Image> {
+        if let Err(e) = self.stdout.read_exact(&mut self.bytes) {
+            anyhow::bail!(
+                "{}: frame index {index}: the video ended or could not be decoded ({e})",
+                self.path.display()
+            );
+        }
+        self.next += 1;
+        let data: Vec<f32> = self
+            .bytes
+            .chunks_exact(2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]) as f32 / 65535.0)
+            .collect();
+        let (w, h) = self.size;
+        Ok(Image::from_vec(w, h, 3, data))
+    }
+
+    /// The run read to its end: wait for ffmpeg and check how it exited.
+    pub fn finish(mut self) -> anyhow::Result<()> {
+        let status = self.child.wait();
+        let stderr = self.stderr();
+        match status {
+            Ok(s) if s.success() => Ok(()),
+            Ok(s) => anyhow::bail!(
+                "{}: ffmpeg failed ({s}): {}",
+                self.path.display(),
+                last_line(&stderr)
+            ),
+            Err(e) => anyhow::bail!("{}: ffmpeg: {e}", self.path.display()),
+        }
+    }
+
+    /// `e` with what ffmpeg said, the process stopped.
+    pub fn fail(mut self, e: anyhow::Error) -> anyhow::Error {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let stderr = self.stderr();
+        match stderr.is_empty() {
+            true => e,
+            false => e.context(format!("ffmpeg: {}", last_line(&stderr))),
+        }
+    }
+
+    fn stderr(&mut self) -> Vec<u8> {
+        self.errors
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Not read to its end (a render that stopped, or a read elsewhere in the video): stop
+        // the decoder rather than leave it blocked on a full pipe.
+        if self.errors.is_some() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            let _ = self.stderr();
+        }
     }
 }
 

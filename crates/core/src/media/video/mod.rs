@@ -134,6 +134,23 @@ pub struct Video {
     /// Frames the video has as tinct numbers them (after inverse telecine, if on).
     pub frame_count: u64,
     decoded: AtomicU64,
+    /// ffmpeg processes started so far.
+    decoders: AtomicU64,
+    /// The decoder [`Video::read_linear`] left running, to go on from.
+    kept: Kept,
+}
+
+/// Frames a read may decode and drop to reach the one asked for, rather than start a decoder
+/// there: two seconds of film, about what a seek decodes from its keyframe anyway.
+const SKIP_AHEAD: u64 = 48;
+
+#[derive(Default)]
+struct Kept(std::sync::Mutex<Option<decode::Running>>);
+
+impl std::fmt::Debug for Kept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Kept")
+    }
 }
 
 impl Video {
@@ -162,6 +179,8 @@ impl Video {
             frame_count,
             info,
             decoded: AtomicU64::new(0),
+            decoders: AtomicU64::new(0),
+            kept: Kept::default(),
         })
     }
 
@@ -211,6 +230,11 @@ impl Video {
         self.decoded.load(Ordering::Relaxed)
     }
 
+    /// ffmpeg processes this handle started (each one a seek).
+    pub fn decoders_started(&self) -> u64 {
+        self.decoders.load(Ordering::Relaxed)
+    }
+
     /// One line on how the video is read, for logs: matrix, range, transfer, telecine.
     pub fn describe(&self) -> String {
         let i = &self.info;
@@ -247,22 +271,96 @@ impl Video {
         assume: Option<Colorspace>,
         each: &mut dyn FnMut(i64, crate::media::Image) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let mut indices = Vec::with_capacity(frames.len());
-        for &f in frames {
-            let i = f - self.first_frame;
-            anyhow::ensure!(
-                (0..self.frame_count as i64).contains(&i),
-                "{}: has no frame {f} (its frames are {}-{})",
-                self.path().display(),
-                self.first_frame,
-                self.first_frame + self.frame_count as i64 - 1
-            );
-            indices.push(i as u64);
-        }
+        let mut indices = frames
+            .iter()
+            .map(|&f| self.index(f))
+            .collect::<anyhow::Result<Vec<u64>>>()?;
         indices.sort_unstable();
         indices.dedup();
         let from = assume.unwrap_or(self.colorspace);
-        let stream = decode::Stream {
+        let stream = self.stream();
+        let mut deliver = |i: u64, mut img: crate::media::Image| {
+            self.decoded.fetch_add(1, Ordering::Relaxed);
+            crate::media::linearize(&mut img, from);
+            let n = self.first_frame + i as i64;
+            each(n, img).map_err(|e| e.context(format!("{} frame {n}", self.path().display())))
+        };
+        if self.decode.pulldown {
+            self.decoders.fetch_add(1, Ordering::Relaxed);
+            return decode::decode_run(&stream, &self.decode, &indices, &mut deliver);
+        }
+        // `indices` is sorted and deduplicated, so each run is a slice of it.
+        let mut rest = indices.as_slice();
+        for (_, count) in decode::runs(&indices) {
+            let (run, tail) = rest.split_at(count);
+            self.decoders.fetch_add(1, Ordering::Relaxed);
+            decode::decode_run(&stream, &self.decode, run, &mut deliver)?;
+            rest = tail;
+        }
+        Ok(())
+    }
+
+    /// One frame, scene-linear as [`Video::read_linear_each`] reads it. The decoder is kept
+    /// running after it, so the next read of a frame at or a little after the next one (a
+    /// render's reference, frame after frame) goes on from there instead of starting another
+    /// ffmpeg and seeking; any other frame starts a new one.
+    pub fn read_linear(
+        &self,
+        n: i64,
+        assume: Option<Colorspace>,
+    ) -> anyhow::Result<crate::media::Image> {
+        let i = self.index(n)?;
+        let mut kept = self.kept.0.lock().unwrap_or_else(|p| p.into_inner());
+        let goes_on = kept
+            .as_ref()
+            .is_some_and(|run| run.next <= i && i - run.next <= SKIP_AHEAD);
+        if !goes_on {
+            *kept = None;
+            self.decoders.fetch_add(1, Ordering::Relaxed);
+            *kept = Some(decode::Running::spawn(
+                &self.stream(),
+                &self.decode,
+                i,
+                "",
+                None,
+            )?);
+        }
+        let run = kept.as_mut().expect("a decoder is running");
+        loop {
+            let at = run.next;
+            match run.next_frame(at) {
+                Ok(mut img) => {
+                    self.decoded.fetch_add(1, Ordering::Relaxed);
+                    if at == i {
+                        crate::media::linearize(&mut img, assume.unwrap_or(self.colorspace));
+                        return Ok(img);
+                    }
+                }
+                Err(e) => {
+                    let failed = kept.take().expect("a decoder is running");
+                    return Err(failed
+                        .fail(e)
+                        .context(format!("{} frame {n}", self.path().display())));
+                }
+            }
+        }
+    }
+
+    /// The 0-based index of frame `n`, or an error naming the video's frames.
+    fn index(&self, n: i64) -> anyhow::Result<u64> {
+        let i = n - self.first_frame;
+        anyhow::ensure!(
+            (0..self.frame_count as i64).contains(&i),
+            "{}: has no frame {n} (its frames are {}-{})",
+            self.path().display(),
+            self.first_frame,
+            self.first_frame + self.frame_count as i64 - 1
+        );
+        Ok(i as u64)
+    }
+
+    fn stream(&self) -> decode::Stream<'_> {
+        decode::Stream {
             path: self.path(),
             size: (self.info.width, self.info.height),
             fps: self.info.rate.fps(),
@@ -272,38 +370,7 @@ impl Video {
             } else {
                 decode::PREROLL_UNINDEXED
             },
-        };
-        let mut deliver = |i: u64, mut img: crate::media::Image| {
-            self.decoded.fetch_add(1, Ordering::Relaxed);
-            crate::media::linearize(&mut img, from);
-            let n = self.first_frame + i as i64;
-            each(n, img).map_err(|e| e.context(format!("{} frame {n}", self.path().display())))
-        };
-        if self.decode.pulldown {
-            return decode::decode_run(&stream, &self.decode, &indices, &mut deliver);
         }
-        // `indices` is sorted and deduplicated, so each run is a slice of it.
-        let mut rest = indices.as_slice();
-        for (_, count) in decode::runs(&indices) {
-            let (run, tail) = rest.split_at(count);
-            decode::decode_run(&stream, &self.decode, run, &mut deliver)?;
-            rest = tail;
-        }
-        Ok(())
-    }
-
-    /// One frame (see [`Video::read_linear_each`]).
-    pub fn read_linear(
-        &self,
-        n: i64,
-        assume: Option<Colorspace>,
-    ) -> anyhow::Result<crate::media::Image> {
-        let mut out = None;
-        self.read_linear_each(&[n], assume, &mut |_, img| {
-            out = Some(img);
-            Ok(())
-        })?;
-        out.ok_or_else(|| anyhow::anyhow!("{}: frame {n} was not decoded", self.path().display()))
     }
 
     /// The file and frame, for manifests and messages: `ref.mov frame 38 (01:00:01:13)`.

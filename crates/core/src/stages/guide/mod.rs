@@ -162,6 +162,13 @@ impl ReferenceGuide {
     }
 
     /// Source frame `frame`'s reference, decoded. `None` when the reference has no such frame.
+    /// What reading a video reference has cost so far, for the log; `None` for a sequence.
+    pub fn decoding_cost(&self) -> Option<String> {
+        self.clip
+            .decoding_cost()
+            .map(|c| format!("infer.guide: reference {c}"))
+    }
+
     fn read(&self, frame: i64) -> anyhow::Result<Option<Image>> {
         let n = frame + self.offset;
         if !self.clip.contains(n) {
