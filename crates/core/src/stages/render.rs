@@ -6,7 +6,8 @@
 //! reader thread decodes ahead, the compute runs on the calling thread (a torch network stays on
 //! the thread that loaded it), and a pool of writers encodes behind. Bounded queues join them,
 //! so at most `READ_AHEAD + 1` decoded and `2 × writers + 1` computed frames are alive at once,
-//! whatever the length of the reel. Frames finish out of order but each is written under its own
+//! whatever the length of the reel (with [`RenderPlan::steady`], also the `frames / 2` computed
+//! frames a [`steady::Window`] holds back). Frames finish out of order but each is written under its own
 //! number, by temp file and rename (`OutputSpec::write`), so a cancel, a crash or a full disk
 //! leaves only whole frames, and a rerun skips them.
 //!
@@ -88,6 +89,8 @@ pub struct Rendered {
     pub written: Vec<PathBuf>,
     /// Frames already there (not rewritten).
     pub skipped: usize,
+    /// Frames computed only for their neighbours' steadying, not written.
+    pub context: usize,
     pub cancelled: bool,
     pub times: StageTimes,
 }
@@ -96,8 +99,12 @@ impl Rendered {
     /// One log line with where the render's time went.
     pub fn times_line(&self) -> String {
         let t = &self.times;
+        let context = match self.context {
+            0 => String::new(),
+            n => format!(" (and {n} beyond the range's ends for steadying)"),
+        };
         format!(
-            "render: {} frames in {:.1}s; busy read {:.1}s, compute {:.1}s, write {:.1}s over {} writer(s)",
+            "render: {} frames{context} in {:.1}s; busy read {:.1}s, compute {:.1}s, write {:.1}s over {} writer(s)",
             self.written.len(),
             t.wall_s,
             t.read_s,
@@ -300,6 +307,7 @@ where
     Ok(Rendered {
         written: written.into_iter().map(|(_, p)| p).collect(),
         skipped,
+        context: compute_order.len() - todo.len(),
         cancelled,
         times,
     })
