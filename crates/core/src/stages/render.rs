@@ -191,7 +191,7 @@ where
     let write_pool = stage_pool("write")?;
     std::thread::scope(|s| {
         let (read_tx, read_rx) = sync_channel::<(i64, anyhow::Result<T>, f64)>(READ_AHEAD);
-        let (write_tx, write_rx) = sync_channel::<(i64, PathBuf, Image)>(writers);
+        let (write_tx, write_rx) = sync_channel::<(PathBuf, steady::Steadied)>(writers);
         let (done_tx, done_rx) = channel::<Written>();
 
         let (compute_order, read, halted, read_pool) = (&compute_order, &read, &halted, &read_pool);
@@ -252,14 +252,14 @@ where
                 .and_then(|img| compute(f, img))
                 .map(|img| match &mut window {
                     Some(w) => w.push(f, img),
-                    None => vec![(f, img)],
+                    None => vec![steady::Steadied::unsteadied(f, img)],
                 });
             compute_s += t.elapsed().as_secs_f64();
             match out {
                 Ok(finished) => {
                     let mut sent = true;
-                    for (f, img) in finished.into_iter().filter(|(f, _)| to_write.contains(f)) {
-                        sent &= write_tx.send((f, path_of(f), img)).is_ok();
+                    for done in finished.into_iter().filter(|d| to_write.contains(&d.frame)) {
+                        sent &= write_tx.send((path_of(done.frame), done)).is_ok();
                     }
                     if !sent {
                         break;
@@ -320,16 +320,19 @@ fn stage_pool(stage: &'static str) -> anyhow::Result<rayon::ThreadPool> {
         .with_context(|| format!("cannot start the render's {stage} threads"))
 }
 
-/// One writer: take computed frames until the queue closes, write each, report it.
+/// One writer: take computed frames until the queue closes, steady and write each, report it.
 fn write_loop(
     spec: &OutputSpec,
-    queue: &Mutex<Receiver<(i64, PathBuf, Image)>>,
+    queue: &Mutex<Receiver<(PathBuf, steady::Steadied)>>,
     done: &std::sync::mpsc::Sender<Written>,
 ) {
     loop {
         let job = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
-        let Ok((f, path, image)) = job else { return };
+        let Ok((path, frame)) = job else { return };
         let t = Instant::now();
+        let f = frame.frame;
+        // The steadying shift is a full pass over the frame: here, beside the compute.
+        let image = frame.finish();
         let result = spec.write(&path, &image);
         drop(image);
         if done
