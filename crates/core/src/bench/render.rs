@@ -8,7 +8,9 @@
 //! - **compute alone**: the grade or the network on decoded frames;
 //! - **write alone**: the writer pool encoding computed frames (2K EXR ZIP half, P3-D65, the
 //!   delivery default);
-//! - **whole**: the pipelined render of the same frames into a fresh folder.
+//! - **whole**: the pipelined render of the same frames into a fresh folder;
+//! - **steadied**: the whole render again with `infer.steady-frames` at its default, its
+//!   frames/s as a ratio of the whole's (the cost of steadying each frame's colour).
 //!
 //! and prints frames/s of each, the ratio of the whole to the slowest stage (1.0 = perfect
 //! overlap; a sequential loop scores the slowest stage's share of the sum), and the ratio of the
@@ -115,7 +117,10 @@ pub fn measure(
 
     // Whole render first (N, then 3N frames cycling the sources), so the peak RSS it reports is
     // the pipeline's, before the stage-alone passes hold frames of their own.
-    let mut whole = |dir: &Path, count: usize| -> anyhow::Result<(f64, u64)> {
+    // `steadied`: as infer renders by default (`infer.steady-frames`), frames held in the
+    // window and the chroma shift on the writers.
+    let steady_frames = InferConfig::default().steady_frames;
+    let mut whole = |dir: &Path, count: usize, steadied: bool| -> anyhow::Result<(f64, u64)> {
         std::fs::create_dir_all(dir)?;
         let order: Vec<i64> = (0..count as i64).collect();
         let plan = RenderPlan {
@@ -125,7 +130,10 @@ pub fn measure(
             stem: "whole",
             force: true,
             writers: Some(writers),
-            steady: None,
+            steady: steadied.then_some(render::Steady {
+                frames: steady_frames,
+                sequence: &order,
+            }),
         };
         let t = Instant::now();
         let done = render::render(
@@ -146,14 +154,16 @@ pub fn measure(
         ))
     };
     let out = work.join(format!("out-{}", compute.name.replace(' ', "-")));
-    let (whole_fps, rss_n) = whole(&out, n)?;
+    let (whole_fps, rss_n) = whole(&out, n, false)?;
     let rss_3n = if memory_check {
-        let (_, rss) = whole(&work.join("out-3n"), 3 * n)?;
+        let (_, rss) = whole(&work.join("out-3n"), 3 * n, false)?;
         std::fs::remove_dir_all(work.join("out-3n"))?;
         Some(rss)
     } else {
         None
     };
+    let (steadied_fps, _) = whole(&work.join("out-steadied"), n, true)?;
+    std::fs::remove_dir_all(work.join("out-steadied"))?;
 
     // Stage alone: read.
     let cpu = super::rusage_seconds(libc::RUSAGE_SELF);
@@ -238,6 +248,12 @@ pub fn measure(
         whole_fps / bound,
         format!("{}M", rss_n / 1024),
         rss_3n.map_or("-".into(), |r| format!("{}M", r / 1024)),
+    );
+    println!(
+        "  {:<22} whole {:.2} fps steadied over {steady_frames} frames (infer.steady-frames) = {:.2}x the whole above",
+        "",
+        steadied_fps,
+        steadied_fps / whole_fps
     );
     Ok(whole_fps / slowest)
 }
