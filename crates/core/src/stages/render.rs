@@ -167,10 +167,10 @@ where
     // a frame leaves the window as soon as the frames after it are in), and only `todo` written.
     let (compute_order, mut window) = match plan.steady.filter(|s| s.frames > 1 && !todo.is_empty())
     {
-        Some(s) => {
-            let order = steady::frames_to_compute(&todo, s.sequence, s.frames);
-            (order.clone(), Some(steady::Window::new(s.frames, order)))
-        }
+        Some(s) => (
+            steady::frames_to_compute(&todo, s.sequence, s.frames),
+            Some(steady::Window::new(s.frames)),
+        ),
         None => (todo.clone(), None),
     };
     let to_write: std::collections::HashSet<i64> = todo.iter().copied().collect();
@@ -241,7 +241,8 @@ where
             }
         };
 
-        for (f, image, secs) in read_rx.iter() {
+        // The reader sends `compute_order` in order, so the i-th frame in is its i-th.
+        for (i, (f, image, secs)) in read_rx.iter().enumerate() {
             read_s += secs;
             if cancel.load(Ordering::Relaxed) {
                 cancelled = true;
@@ -251,7 +252,7 @@ where
             let out = image
                 .and_then(|img| compute(f, img))
                 .map(|img| match &mut window {
-                    Some(w) => w.push(f, img),
+                    Some(w) => w.push(f, img, compute_order.get(i + 1).copied()),
                     None => vec![steady::Steadied::unsteadied(f, img)],
                 });
             compute_s += t.elapsed().as_secs_f64();

@@ -73,31 +73,55 @@ pub fn mean_ycbcr(img: &Image) -> Option<[f64; 3]> {
         .floor()
         .max(1.0) as usize;
     let rows: Vec<usize> = (0..img.height).step_by(stride).collect();
-    let sums: Vec<([f64; 3], usize)> = rows
+    let sums: Vec<YccSum> = rows
         .par_iter()
         .map(|&y| {
-            let (mut sum, mut count) = ([0.0f64; 3], 0usize);
+            let mut sum = YccSum::default();
             let row = &img.data[y * w * ch..(y + 1) * w * ch];
             for px in row.chunks_exact(ch).step_by(stride) {
-                let (l, [cb, cr]) = working::split_luma_chroma([px[0], px[1], px[2]]);
-                if l.is_finite() && cb.is_finite() && cr.is_finite() {
-                    for (s, v) in sum.iter_mut().zip([l, cb, cr]) {
-                        *s += f64::from(v);
-                    }
-                    count += 1;
-                }
+                sum.add([px[0], px[1], px[2]]);
             }
-            (sum, count)
+            sum
         })
         .collect();
-    let (mut sum, mut count) = ([0.0f64; 3], 0usize);
-    for (row_sum, n) in sums {
-        for (s, r) in sum.iter_mut().zip(row_sum) {
-            *s += r;
-        }
-        count += n;
+    let mut total = YccSum::default();
+    for row in sums {
+        total.merge(row);
     }
-    (count > 0).then(|| sum.map(|s| s / count as f64))
+    total.mean()
+}
+
+/// The Y'CbCr of a picture's finite pixels, summed for their mean (the render's own and, in
+/// `guide::steady`, a reference's over the part that lands on the source).
+#[derive(Clone, Copy, Default)]
+pub struct YccSum {
+    sum: [f64; 3],
+    count: usize,
+}
+
+impl YccSum {
+    /// One linear RGB pixel; one that is not finite in Y'CbCr is left out.
+    pub fn add(&mut self, rgb: [f32; 3]) {
+        let (l, [cb, cr]) = working::split_luma_chroma(rgb);
+        if l.is_finite() && cb.is_finite() && cr.is_finite() {
+            for (s, v) in self.sum.iter_mut().zip([l, cb, cr]) {
+                *s += f64::from(v);
+            }
+            self.count += 1;
+        }
+    }
+
+    pub fn merge(&mut self, other: YccSum) {
+        for (s, o) in self.sum.iter_mut().zip(other.sum) {
+            *s += o;
+        }
+        self.count += other.count;
+    }
+
+    /// Mean Y', Cb, Cr; `None` with no pixel.
+    pub fn mean(&self) -> Option<[f64; 3]> {
+        (self.count > 0).then(|| self.sum.map(|s| s / self.count as f64))
+    }
 }
 
 /// Every pixel's Cb/Cr moved by `by`; its luma kept. A full pass with the transfer function at
@@ -145,55 +169,46 @@ impl Steadied {
 /// wanted ones and, of `available` (the whole sequence), those within reach of one, ascending.
 pub fn frames_to_compute(wanted: &[i64], available: &[i64], frames: usize) -> Vec<i64> {
     let reach = (frames / 2) as i64;
-    let mut all: BTreeSet<i64> = wanted.iter().copied().collect();
-    if reach > 0 {
-        let wanted: BTreeSet<i64> = wanted.iter().copied().collect();
-        all.extend(
-            available
-                .iter()
-                .copied()
-                .filter(|&f| wanted.range(f - reach..=f + reach).next().is_some()),
-        );
-    }
+    let wanted: BTreeSet<i64> = wanted.iter().copied().collect();
+    let neighbours = available
+        .iter()
+        .copied()
+        .filter(|&f| reach > 0 && wanted.range(f - reach..=f + reach).next().is_some());
+    let mut all: BTreeSet<i64> = neighbours.collect();
+    all.extend(&wanted);
     all.into_iter().collect()
 }
 
 /// Rendered frames held until the frames after them within reach are rendered, then released
-/// steadied. Frames must be pushed in the ascending order given to [`Window::new`].
+/// steadied. Frames are pushed in ascending order, each with the frame that will come next.
 pub struct Window {
     reach: i64,
-    order: Vec<i64>,
-    /// Index in `order` of the next frame to be pushed.
-    next: usize,
     means: BTreeMap<i64, Option<[f64; 3]>>,
     held: BTreeMap<i64, Image>,
 }
 
 impl Window {
-    /// Steadying over `frames` (1 = none) of the frames in `order`.
-    pub fn new(frames: usize, order: Vec<i64>) -> Self {
+    /// Steadying over `frames` (1 = none).
+    pub fn new(frames: usize) -> Self {
         Self {
             reach: (frames / 2) as i64,
-            order,
-            next: 0,
             means: BTreeMap::new(),
             held: BTreeMap::new(),
         }
     }
 
-    /// Frame `frame` rendered; returns the frames now steadied, ascending.
-    pub fn push(&mut self, frame: i64, img: Image) -> Vec<Steadied> {
-        debug_assert_eq!(
-            self.order.get(self.next),
-            Some(&frame),
+    /// Frame `frame` rendered, `upcoming` the next frame to be pushed (`None`: the last);
+    /// returns the frames now steadied, ascending.
+    pub fn push(&mut self, frame: i64, img: Image, upcoming: Option<i64>) -> Vec<Steadied> {
+        debug_assert!(
+            self.held.keys().next_back().is_none_or(|&f| f < frame)
+                && upcoming.is_none_or(|u| u > frame),
             "pushed out of order"
         );
-        self.next += 1;
         if self.reach > 0 {
             self.means.insert(frame, mean_ycbcr(&img));
         }
         self.held.insert(frame, img);
-        let upcoming = self.order.get(self.next).copied();
         let ready: Vec<i64> = self
             .held
             .keys()
@@ -242,14 +257,11 @@ mod tests {
     /// Render `colours` as frames 1.. through a window of `frames`, returning what comes out.
     fn steadied(colours: &[[f32; 3]], frames: usize) -> Vec<(i64, Image)> {
         let order: Vec<i64> = (1..=colours.len() as i64).collect();
-        let mut w = Window::new(frames, order.clone());
+        let mut w = Window::new(frames);
         let mut out = Vec::new();
-        for (&f, &c) in order.iter().zip(colours) {
-            out.extend(
-                w.push(f, flat(c))
-                    .into_iter()
-                    .map(|s| (s.frame, s.finish())),
-            );
+        for (i, (&f, &c)) in order.iter().zip(colours).enumerate() {
+            let done = w.push(f, flat(c), order.get(i + 1).copied());
+            out.extend(done.into_iter().map(|s| (s.frame, s.finish())));
         }
         out
     }
@@ -297,10 +309,10 @@ mod tests {
         let available: Vec<i64> = (1..=12).collect();
         let order = frames_to_compute(&[5, 6, 7], &available, 5);
         assert_eq!(order, vec![3, 4, 5, 6, 7, 8, 9]);
-        let mut w = Window::new(5, order.clone());
+        let mut w = Window::new(5);
         let mut part = Vec::new();
-        for &f in &order {
-            let done = w.push(f, flat(colours[f as usize - 1]));
+        for (i, &f) in order.iter().enumerate() {
+            let done = w.push(f, flat(colours[f as usize - 1]), order.get(i + 1).copied());
             part.extend(done.into_iter().map(|s| (s.frame, s.finish())));
         }
         for (f, img) in part.iter().filter(|(f, _)| (5..=7).contains(f)) {

@@ -18,7 +18,6 @@
 //! ([`Cache`]).
 
 use super::ReferenceGuide;
-use crate::color::working;
 use crate::media::Image;
 use crate::stages::align::motion;
 use crate::stages::steady;
@@ -130,29 +129,24 @@ impl ReferenceGuide {
     ) -> Option<[f64; 3]> {
         let to_source = motion::inverse(self.placement(frame))?;
         let (w, h) = (width as f64, height as f64);
-        let (mut sum, mut count) = ([0.0f64; 3], 0usize);
+        let mut sum = steady::YccSum::default();
         for y in 0..reference.height {
             for x in 0..reference.width {
                 let (sx, sy) = motion::apply(&to_source, x as f64, y as f64);
                 if sx < 0.0 || sy < 0.0 || sx > w - 1.0 || sy > h - 1.0 {
                     continue;
                 }
-                let (l, [cb, cr]) = working::split_luma_chroma(reference.rgb(x, y));
-                if l.is_finite() && cb.is_finite() && cr.is_finite() {
-                    for (s, v) in sum.iter_mut().zip([l, cb, cr]) {
-                        *s += f64::from(v);
-                    }
-                    count += 1;
-                }
+                sum.add(reference.rgb(x, y));
             }
         }
-        (count > 0).then(|| sum.map(|s| s / count as f64))
+        sum.mean()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::color::working;
     use crate::media::{self, Clip, Sequence};
 
     /// A guide over reference frames 1..=`colours.len()` of flat `colours` (linear RGB),
