@@ -29,7 +29,26 @@ pub enum Commands {
         /// pipeline again (after a change to the scoring only).
         #[arg(long)]
         rescore: bool,
+        /// `quality`: the reference's size as a fraction of the source's (default 0.6, the
+        /// demo transfer's); another size is another cached case.
+        #[arg(long, value_parser = reference_scale)]
+        reference_scale: Option<f64>,
+        /// `quality`: reference frame = source frame + this (default 7).
+        #[arg(long, allow_negative_numbers = true)]
+        reference_offset: Option<i64>,
     },
+}
+
+/// `--reference-scale`: a fraction of the source's size a telecine could have made.
+fn reference_scale(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{s}: {e}"))?;
+    if (0.25..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "{v} is outside 0.25..=1 (the reference's size over the source's)"
+        ))
+    }
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -59,6 +78,8 @@ pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
         seed,
         json,
         rescore,
+        reference_scale,
+        reference_offset,
     } = cmd;
     match name {
         Bench::Ml => return bench_in_worker("bench-ml", footage, quick),
@@ -75,6 +96,13 @@ pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
                 sets: g.set.clone(),
                 cache: None,
                 rescore,
+                reference: {
+                    let d = tinct_core::bench::quality::ReferenceGeometry::default();
+                    tinct_core::bench::quality::ReferenceGeometry {
+                        scale: reference_scale.unwrap_or(d.scale),
+                        offset: reference_offset.unwrap_or(d.offset),
+                    }
+                },
             };
             return bench_quality(&opts, json);
         }

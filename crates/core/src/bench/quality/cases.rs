@@ -44,7 +44,7 @@ impl Case {
         }
     }
 
-    fn spec(self, seed: u64) -> DemoSpec {
+    fn spec(self, seed: u64, reference: ReferenceGeometry) -> DemoSpec {
         // Stronger and more uneven fading than the demo's, so shot-to-shot change is real.
         let fade = Fade {
             variation: 0.22,
@@ -53,9 +53,15 @@ impl Case {
         };
         // A reel cuts between angles of a scene: held-out shots are new windows on settings
         // the training saw (as on a real reel), not scenes from another film.
+        let transfer = TransferSpec {
+            scale: reference.scale,
+            offset: reference.offset,
+            ..TransferSpec::default()
+        };
         let base = DemoSpec {
             seed,
             fade,
+            transfer: transfer.clone(),
             shots_per_setting: SHOTS_PER_SETTING,
             ..DemoSpec::default()
         };
@@ -68,10 +74,54 @@ impl Case {
             Case::Graded => DemoSpec {
                 transfer: TransferSpec {
                     shot_grade: 0.12,
-                    ..TransferSpec::default()
+                    ..transfer
                 },
                 ..base
             },
+        }
+    }
+}
+
+/// The reference's size and frame offset a case is generated with (`tinct bench quality
+/// --reference-scale`, `--reference-offset`), so the held-out figures can be checked on another
+/// transfer than the demo's (a larger one trains at a finer chroma scale, a far offset tests the
+/// sync).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct ReferenceGeometry {
+    /// Reference size as a fraction of the source's.
+    pub scale: f64,
+    /// Reference frame number = source frame number + this.
+    pub offset: i64,
+}
+
+impl Default for ReferenceGeometry {
+    fn default() -> Self {
+        let t = TransferSpec::default();
+        Self {
+            scale: t.scale,
+            offset: t.offset,
+        }
+    }
+}
+
+impl ReferenceGeometry {
+    /// The case folder's name: `CASE-sSEED`, with the geometry appended when it is not the
+    /// default, so each geometry keeps its own cached case.
+    pub fn folder(self, case: Case, seed: u64) -> String {
+        let base = format!("{}-s{seed}", case.id());
+        if self == Self::default() {
+            base
+        } else {
+            format!("{base}-x{}-o{}", self.scale, self.offset)
+        }
+    }
+
+    /// For a case's heading: nothing for the default, else the reference's size and offset.
+    pub fn describe(self) -> String {
+        if self == Self::default() {
+            String::new()
+        } else {
+            format!(", reference {}x offset {:+}", self.scale, self.offset)
         }
     }
 }
@@ -110,8 +160,13 @@ impl CaseSplit {
 }
 
 /// Generate the case into `dir` unless it is already there with the same seed and recipe.
-pub fn ensure_generated(case: Case, seed: u64, dir: &Path) -> anyhow::Result<DemoTruth> {
-    let spec = case.spec(seed);
+pub fn ensure_generated(
+    case: Case,
+    seed: u64,
+    reference: ReferenceGeometry,
+    dir: &Path,
+) -> anyhow::Result<DemoTruth> {
+    let spec = case.spec(seed, reference);
     if let Ok(truth) = DemoTruth::load(dir)
         && truth.seed == seed
         && truth.fade == spec.fade
@@ -186,6 +241,23 @@ pub fn reset_pipeline(dir: &Path, truth: &DemoTruth) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn another_reference_geometry_reaches_every_case_and_gets_its_own_folder() {
+        let g = ReferenceGeometry {
+            scale: 0.75,
+            offset: 37,
+        };
+        for case in Case::ALL {
+            let t = case.spec(1, g).transfer;
+            assert_eq!((t.scale, t.offset), (0.75, 37), "{case:?}");
+        }
+        assert!(Case::Graded.spec(1, g).transfer.shot_grade > 0.0);
+        let default = ReferenceGeometry::default();
+        assert_eq!(default.folder(Case::Faded, 3), "faded-s3");
+        assert_eq!(g.folder(Case::Faded, 3), "faded-s3-x0.75-o37");
+        assert_eq!(g.describe(), ", reference 0.75x offset +37");
+    }
 
     #[test]
     fn held_out_shots_give_no_frame_to_training_or_validation() {

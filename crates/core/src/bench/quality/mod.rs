@@ -7,13 +7,14 @@
 //! the reel is shots nobody picked frames from. A model that only memorises its training shots
 //! looks good on their other frames and fails there, so the two are reported apart.
 //!
-//! Every case is seeded, generated once into `~/.cache/tinct/bench-quality/CASE-sSEED`, and its
+//! Every case is seeded, generated once into `~/.cache/tinct/bench-quality/CASE-sSEED` (with
+//! `-xSCALE-oOFFSET` appended for another reference geometry, [`ReferenceGeometry`]), and its
 //! pipeline re-run from `sync` on every invocation (so the figures are today's code).
 
 mod cases;
 mod score;
 
-pub use cases::{Case, CaseSplit};
+pub use cases::{Case, CaseSplit, ReferenceGeometry};
 pub use score::{Scores, VariantScore};
 
 use crate::demo;
@@ -35,12 +36,15 @@ pub struct QualityOpts {
     pub cache: Option<PathBuf>,
     /// Score the renders already in each case's folder; run no stage.
     pub rescore: bool,
+    /// The reference's size and offset the cases are generated with.
+    pub reference: ReferenceGeometry,
 }
 
 /// One case's result: per-stage wall time and the scores.
 #[derive(Debug, serde::Serialize)]
 pub struct CaseResult {
     pub case: Case,
+    pub reference: ReferenceGeometry,
     pub dir: PathBuf,
     pub split: CaseSplit,
     pub stage_seconds: Vec<(String, f64)>,
@@ -101,8 +105,8 @@ const QUICK_SETS: &[&str] = &[
 ];
 
 fn run_case(case: Case, opts: &QualityOpts, cache: &Path) -> anyhow::Result<CaseResult> {
-    let dir = cache.join(format!("{}-s{}", case.id(), opts.seed));
-    let truth = cases::ensure_generated(case, opts.seed, &dir)?;
+    let dir = cache.join(opts.reference.folder(case, opts.seed));
+    let truth = cases::ensure_generated(case, opts.seed, opts.reference, &dir)?;
     let split = cases::split(&truth, opts.seed);
     if opts.rescore {
         return rescore_case(case, opts, dir, truth, split);
@@ -113,9 +117,10 @@ fn run_case(case: Case, opts: &QualityOpts, cache: &Path) -> anyhow::Result<Case
         sets.extend(QUICK_SETS.iter().map(|s| s.to_string()));
     }
     println!(
-        "\n== {} (seed {}): {} ==\n   training frames {:?}, validation {:?}, held-out shots {:?}",
+        "\n== {} (seed {}{}): {} ==\n   training frames {:?}, validation {:?}, held-out shots {:?}",
         case.id(),
         opts.seed,
+        opts.reference.describe(),
         case.describe(),
         split.train_frames,
         split.validation_frames,
@@ -155,6 +160,7 @@ fn run_case(case: Case, opts: &QualityOpts, cache: &Path) -> anyhow::Result<Case
         train_job.and_then(|id| validation_curve(&jobs::record::run_dir_of(&dir, &id)));
     Ok(CaseResult {
         case,
+        reference: opts.reference,
         dir,
         split,
         stage_seconds,
@@ -173,9 +179,10 @@ fn rescore_case(
     split: CaseSplit,
 ) -> anyhow::Result<CaseResult> {
     println!(
-        "\n== {} (seed {}, rescored: the renders of its last run) ==",
+        "\n== {} (seed {}{}, rescored: the renders of its last run) ==",
         case.id(),
-        opts.seed
+        opts.seed,
+        opts.reference.describe()
     );
     let project = crate::project::open(Some(&dir), &opts.sets)?;
     let (held_out_shots, unseen_frames) = score::score_case(&project, &truth, &split)?;
@@ -192,6 +199,7 @@ fn rescore_case(
         .and_then(|id| validation_curve(&jobs::record::run_dir_of(&dir, id)));
     Ok(CaseResult {
         case,
+        reference: opts.reference,
         dir,
         split,
         stage_seconds: Vec::new(),
