@@ -196,9 +196,13 @@ fn load_data(ctx: &Ctx, device: Device, resumed_scale: Option<usize>) -> anyhow:
     })
 }
 
+/// A reference of the scan's own size, its scale estimated by the alignment a hair above 1,
+/// still counts as 2 pixels between chroma samples.
+const SPACING_SLACK: f64 = 1.02;
+
 /// `train.chroma-scale`: the setting, or for 0 (auto) the largest power of two no larger than
-/// the reference's chroma sample spacing on the source (2% allowed for the alignment's
-/// estimate of the scale), 1 when that spacing is unknown.
+/// the reference's chroma sample spacing on the source (with [`SPACING_SLACK`]), 1 when that
+/// spacing is unknown.
 ///
 /// The spacing assumes 4:2:0 (a video transfer; its export as an image sequence keeps the
 /// video's soft colour even in a 4:4:4 file). For a reference of the scan's own size that
@@ -212,7 +216,7 @@ pub fn chroma_scale(setting: usize, reference_chroma_px: Option<f64>) -> usize {
     if setting > 0 {
         return setting;
     }
-    let finest = reference_chroma_px.map_or(1.0, |px| px * 1.02);
+    let finest = reference_chroma_px.map_or(1.0, |px| px * SPACING_SLACK);
     let mut n = 1;
     while ((n * 2) as f64) <= finest && n * 2 <= MAX_CHROMA_SCALE {
         n *= 2;
