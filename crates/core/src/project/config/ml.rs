@@ -181,6 +181,10 @@ pub struct InferConfig {
     /// Guided filter radius in source pixels for `guide = reference`; 0 = the spacing of the
     /// reference's chroma samples on the source (width / 80 when unknown).
     pub guide_radius: usize,
+    /// `guide = reference`: also take each frame's tone (its luma's low frequencies) from its
+    /// reference, keeping the scan's detail and grain (see `stages::guide`). Never with
+    /// `train.luma = keep`, which keeps the source's luma exactly.
+    pub guide_tone: bool,
     /// `guide = reference`: each frame's guide takes the mean colour of this many reference
     /// frames around its own (same shot only; 1 = its own), steadying the frame-to-frame jitter
     /// of a video transfer's encode (see `stages::guide::steady`).
@@ -208,6 +212,7 @@ impl Default for InferConfig {
             threads: 0,
             guide: Guide::Reference,
             guide_radius: 0,
+            guide_tone: true,
             guide_frames: 5,
             steady_frames: 13,
         }

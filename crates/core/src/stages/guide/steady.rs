@@ -167,6 +167,7 @@ mod tests {
             placements: vec![(1, [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])],
             radius: 4,
             frames,
+            tone: false,
             cache: Cache::default(),
         }
     }
