@@ -150,9 +150,10 @@ pub enum Guide {
     /// The network (or grade) alone.
     Off,
     /// The frame's own aligned reference (`stages::guide`), under the scan's edges. The default:
-    /// measured on `tinct bench quality`, it takes the held-out shots from 0.99 to 0.60 of the
-    /// global grade's ΔE00 on a faded print and from 0.73 (grey) to 0.18 on a B&W print. Not used
-    /// on a reference prep found graded shot by shot (`prep.shot-grades`).
+    /// measured on `tinct bench quality` (seed 1), colour alone took the held-out shots from
+    /// 0.99 to 0.60 of the global grade's ΔE00 on a faded print and from 0.73 (grey) to 0.18 on
+    /// a B&W print; with its tone (`infer.guide-tone`) and carried into the overscan, 0.46 and
+    /// 0.14. Not used on a reference prep found graded shot by shot (`prep.shot-grades`).
     #[default]
     Reference,
 }
