@@ -39,6 +39,7 @@
 //! [`ReferenceGuide::open`] refuses with the reason and the render goes on unguided.
 
 use super::align::motion::Mat3;
+use super::align::pyramid::Plane;
 use super::align::warp::{self, Filter};
 use crate::color::{Colorspace, tone, working};
 use crate::media::{Clip, Image};
@@ -88,28 +89,30 @@ pub struct GuideFrame {
     chroma: [Vec<f32>; 2],
     covered: Vec<f32>,
     /// The reference's Y', and where it can be trusted for tone (covered, neither clipped nor
-    /// crushed): 1 or 0.
+    /// crushed): 1 or 0. Empty unless the guide gives tone.
     luma: Vec<f32>,
     tone_usable: Vec<f32>,
 }
 
 impl GuideFrame {
     /// The chroma of `placed` (linear RGB on the source) plus `shift`, where `covered` (1 = the
-    /// reference covers the pixel) says. On the reader thread, so the compute thread does not
-    /// pay for it.
-    fn new(placed: &Image, covered: Vec<f32>, shift: [f32; 2]) -> GuideFrame {
+    /// reference covers the pixel) says, and with `tone` its Y' and where that is usable. On
+    /// the reader thread, so the compute thread does not pay for it.
+    fn new(placed: &Image, covered: Vec<f32>, shift: [f32; 2], tone: bool) -> GuideFrame {
         let (width, height) = (placed.width, placed.height);
         let mut chroma = [vec![0f32; width * height], vec![0f32; width * height]];
-        let mut luma = vec![0f32; width * height];
-        let mut tone_usable = vec![0f32; width * height];
+        let planes = if tone { width * height } else { 0 };
+        let (mut luma, mut tone_usable) = (vec![0f32; planes], vec![0f32; planes]);
         for (i, px) in placed.data.chunks_exact(placed.channels).enumerate() {
             let (y, c) = working::split_luma_chroma([px[0], px[1], px[2]]);
             chroma[0][i] = c[0] + shift[0];
             chroma[1][i] = c[1] + shift[1];
-            luma[i] = y;
-            let clipped = px[..3].iter().any(|&v| v >= TONE_CLIP);
-            if covered[i] > 0.0 && !clipped && y > TONE_BLACK {
-                tone_usable[i] = 1.0;
+            if tone {
+                luma[i] = y;
+                let clipped = px[..3].iter().any(|&v| v >= TONE_CLIP);
+                if covered[i] > 0.0 && !clipped && y > TONE_BLACK {
+                    tone_usable[i] = 1.0;
+                }
             }
         }
         GuideFrame {
@@ -254,7 +257,7 @@ impl ReferenceGuide {
         );
         let covered = covered.iter().map(|&c| if c { 1.0 } else { 0.0 }).collect();
         let shift = self.steady_shift(frame, &reference, width, height)?;
-        Ok(Some(GuideFrame::new(&placed, covered, shift)))
+        Ok(Some(GuideFrame::new(&placed, covered, shift, self.tone)))
     }
 
     /// `img` (the render of the frame `guide` was prepared for) with its chroma's low
@@ -366,6 +369,9 @@ fn fill_gaps(
         .zip(support)
         .map(|(v, s)| v / s.max(FILL_SUPPORT))
         .collect();
+    if covered.iter().all(|&c| c >= 0.5) {
+        return normalised;
+    }
     let trusted: Vec<f32> = support
         .iter()
         .map(|&s| if s >= FILL_SUPPORT { s } else { 0.0 })
@@ -376,9 +382,6 @@ fn fill_gaps(
         .map(|(v, t)| v * t)
         .collect();
     let mut out = normalised;
-    if covered.iter().all(|&c| c >= 0.5) {
-        return out;
-    }
     let carried = Carried::new(&weighted, &trusted, w, h, r);
     for (i, v) in out.iter_mut().enumerate() {
         if covered[i] < 0.5 {
@@ -393,9 +396,8 @@ fn fill_gaps(
 /// carried changes slowly, and on the full frame the widening windows cost more than the
 /// guide itself (measured: 33 ms a 512x288 frame; on the grid, within the run's noise).
 struct Carried {
-    grid: Vec<f32>,
-    gw: usize,
-    gh: usize,
+    /// One value per block.
+    grid: Plane,
     block: usize,
 }
 
@@ -415,7 +417,7 @@ impl Carried {
         num.iter_mut()
             .chain(den.iter_mut())
             .for_each(|v| *v /= full);
-        let mut grid = vec![0f32; gw * gh];
+        let mut grid = Plane::new(gw, gh);
         let mut missing: Vec<usize> = (0..gw * gh).collect();
         let mut radius = 1;
         while !missing.is_empty() {
@@ -424,7 +426,7 @@ impl Carried {
             missing.retain(|&j| {
                 let found = d[j] > 0.05;
                 if found {
-                    grid[j] = n[j] / d[j];
+                    grid.data[j] = n[j] / d[j];
                 }
                 !found
             });
@@ -434,26 +436,19 @@ impl Carried {
             }
             radius *= 4;
         }
-        Carried {
-            grid,
-            gw,
-            gh,
-            block,
-        }
+        Carried { grid, block }
     }
 
     /// Bilinear between block centres, so the carried correction has no block edges.
     fn at(&self, x: usize, y: usize) -> f32 {
-        let coord = |v: usize, n: usize| {
-            let g = ((v as f32 + 0.5) / self.block as f32 - 0.5).clamp(0.0, (n - 1) as f32);
-            let i = (g.floor() as usize).min(n.saturating_sub(2));
-            (i, (g - i as f32).min(1.0), (i + 1).min(n - 1))
+        let on_grid = |v: usize, n: usize| {
+            ((v as f32 + 0.5) / self.block as f32 - 0.5).clamp(0.0, (n - 1) as f32)
         };
-        let ((x0, fx, x1), (y0, fy, y1)) = (coord(x, self.gw), coord(y, self.gh));
-        let v = |gx: usize, gy: usize| self.grid[gy * self.gw + gx];
-        let top = v(x0, y0) * (1.0 - fx) + v(x1, y0) * fx;
-        let bottom = v(x0, y1) * (1.0 - fx) + v(x1, y1) * fx;
-        top * (1.0 - fy) + bottom * fy
+        warp::bilinear(
+            &self.grid,
+            on_grid(x, self.grid.width),
+            on_grid(y, self.grid.height),
+        )
     }
 }
 
@@ -503,6 +498,7 @@ mod tests {
             &Image::from_fn_rgb(w, h, |x, y| rgb(x, y).unwrap_or([0.0; 3])),
             covered,
             [0.0; 2],
+            true,
         )
     }
 
