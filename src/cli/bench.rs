@@ -5,7 +5,7 @@ use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
 pub enum Commands {
-    /// Run a benchmark against its peer (io, align, ml, grade, jobs, console, quality, render, farm, startup).
+    /// Run a benchmark against its peer (io, align, ml, grade, guide, jobs, console, quality, render, farm, startup).
     Bench {
         /// Which benchmark.
         #[arg(value_enum)]
@@ -57,6 +57,8 @@ pub enum Bench {
     Align,
     Ml,
     Grade,
+    /// The reference guide's correction of a 2K frame against the same filters in OpenCV.
+    Guide,
     Jobs,
     Console,
     /// The whole pipeline on three cases, scored against the truth on held-out shots.
@@ -120,6 +122,7 @@ pub fn run(cmd: Commands, g: &Global) -> anyhow::Result<u8> {
             unreachable!("handled above")
         }
         Bench::Grade => crate::bench::grade::run(&opts)?,
+        Bench::Guide => tinct_core::bench::guide::run(&opts)?,
         Bench::Jobs => crate::bench::jobs::run(&opts)?,
         Bench::Console => crate::bench::console::run(&opts)?,
         Bench::Farm => crate::bench::farm::run(&opts)?,

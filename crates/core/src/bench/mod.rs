@@ -5,6 +5,7 @@
 pub mod align;
 pub mod farm;
 pub mod grade;
+pub mod guide;
 pub mod io;
 pub mod jobs;
 pub mod quality;

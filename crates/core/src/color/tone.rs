@@ -116,35 +116,82 @@ impl ToneCurve {
 pub const LOW_PASS_RADIUS: usize = 6;
 
 /// `passes` separable box blurs of radius `r` over a `w`×`h` plane (edges clamped).
+///
+/// Parallel (rayon) in both directions, and the column pass reads memory in order: it walks
+/// bands of rows with one running sum per column (a column-at-a-time walk missed the cache on
+/// every pixel of a 2K frame). Bands have a fixed height, so the result does not depend on
+/// the thread count.
 pub fn blur(plane: &[f32], w: usize, h: usize, r: usize, passes: usize) -> Vec<f32> {
-    let mut a = plane.to_vec();
-    let mut b = vec![0f32; a.len()];
-    for _ in 0..passes {
-        box_1d(&a, &mut b, w, h, r, true);
-        box_1d(&b, &mut a, w, h, r, false);
+    if w == 0 || h == 0 || passes == 0 {
+        return plane.to_vec();
+    }
+    let mut a = vec![0f32; plane.len()];
+    let mut b = vec![0f32; plane.len()];
+    blur_into(plane, &mut a, &mut b, w, h, r);
+    for _ in 1..passes {
+        box_rows(&a, &mut b, w, r);
+        box_columns(&b, &mut a, w, h, r);
     }
     a
 }
 
-/// One box pass along rows (`horizontal`) or columns, with a running sum.
-fn box_1d(src: &[f32], dst: &mut [f32], w: usize, h: usize, r: usize, horizontal: bool) {
-    let (len, lines) = if horizontal { (w, h) } else { (h, w) };
-    let idx = |line: usize, i: usize| {
-        if horizontal {
-            line * w + i
-        } else {
-            i * w + line
-        }
-    };
-    let norm = 1.0 / (2 * r + 1) as f32;
-    for line in 0..lines {
-        let at = |i: isize| src[idx(line, i.clamp(0, len as isize - 1) as usize)];
-        let mut sum: f32 = (-(r as isize)..=r as isize).map(at).sum();
-        for i in 0..len {
-            dst[idx(line, i)] = sum * norm;
-            sum += at(i as isize + r as isize + 1) - at(i as isize - r as isize);
-        }
+/// One box blur of radius `r` of `src` into `dst`, `scratch` (the same size) between the
+/// passes: for callers that blur many planes a frame and keep their buffers (at 2K, a fresh
+/// plane per blur cost more in page faults than the blur itself).
+pub fn blur_into(src: &[f32], dst: &mut [f32], scratch: &mut [f32], w: usize, h: usize, r: usize) {
+    if w == 0 || h == 0 {
+        return;
     }
+    box_rows(src, scratch, w, r);
+    box_columns(scratch, dst, w, h, r);
+}
+
+/// One box pass along every row, with a running sum.
+fn box_rows(src: &[f32], dst: &mut [f32], w: usize, r: usize) {
+    use rayon::prelude::*;
+    let norm = 1.0 / (2 * r + 1) as f32;
+    dst.par_chunks_mut(w)
+        .zip(src.par_chunks(w))
+        .for_each(|(out, row)| {
+            let at = |i: isize| row[i.clamp(0, w as isize - 1) as usize];
+            let mut sum: f32 = (-(r as isize)..=r as isize).map(at).sum();
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = sum * norm;
+                sum += at(i as isize + r as isize + 1) - at(i as isize - r as isize);
+            }
+        });
+}
+
+/// Rows a task of [`box_columns`] owns: its running sums start from scratch at its first row.
+const ROW_BAND: usize = 32;
+
+/// One box pass down every column: bands of rows in parallel, each walked row by row.
+fn box_columns(src: &[f32], dst: &mut [f32], w: usize, h: usize, r: usize) {
+    use rayon::prelude::*;
+    let norm = 1.0 / (2 * r + 1) as f32;
+    let row = |y: isize| {
+        let y = y.clamp(0, h as isize - 1) as usize;
+        &src[y * w..(y + 1) * w]
+    };
+    dst.par_chunks_mut(ROW_BAND * w)
+        .enumerate()
+        .for_each(|(band, out)| {
+            let y0 = (band * ROW_BAND) as isize;
+            let mut sum = vec![0f32; w];
+            for y in y0 - r as isize..=y0 + r as isize {
+                for (s, v) in sum.iter_mut().zip(row(y)) {
+                    *s += v;
+                }
+            }
+            for (k, out_row) in out.chunks_exact_mut(w).enumerate() {
+                let y = y0 + k as isize;
+                let (add, sub) = (row(y + r as isize + 1), row(y - r as isize));
+                for (((o, s), a), b) in out_row.iter_mut().zip(&mut sum).zip(add).zip(sub) {
+                    *o = *s * norm;
+                    *s += a - b;
+                }
+            }
+        });
 }
 
 /// The fit's running state: per bin of source Y', the sum and count of reference Y'. Pairs are
@@ -267,6 +314,47 @@ fn interpolate(points: &[(usize, f64)], n: usize) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The box blur by definition: each pixel the mean of its (2r+1)² window, edges clamped.
+    fn naive_box(p: &[f32], w: usize, h: usize, r: isize) -> Vec<f32> {
+        let at = |x: isize, y: isize| {
+            p[y.clamp(0, h as isize - 1) as usize * w + x.clamp(0, w as isize - 1) as usize]
+        };
+        let n = ((2 * r + 1) * (2 * r + 1)) as f32;
+        (0..w * h)
+            .map(|i| {
+                let (x, y) = ((i % w) as isize, (i / w) as isize);
+                let mut s = 0.0;
+                for dy in -r..=r {
+                    for dx in -r..=r {
+                        s += at(x + dx, y + dy);
+                    }
+                }
+                s / n
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_blur_is_a_box_mean_and_the_same_on_any_number_of_threads() {
+        // Taller than a band of rows and not a multiple of one, so bands meet and one is short.
+        let (w, h) = (37, 3 * ROW_BAND + 5);
+        let plane: Vec<f32> = (0..w * h)
+            .map(|i| ((i * 7919) % 101) as f32 / 100.0)
+            .collect();
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| blur(&plane, w, h, 4, 1))
+        };
+        let one = on(1);
+        assert_eq!(one, on(3), "the blur depends on the thread count");
+        for (a, b) in one.iter().zip(naive_box(&plane, w, h, 4)) {
+            assert!((a - b).abs() < 1e-5, "box mean {b}, blur {a}");
+        }
+    }
 
     #[test]
     fn recovers_a_fade_and_stays_monotone() {

@@ -47,6 +47,7 @@ use crate::project::Project;
 use crate::project::config::Config;
 use crate::project::config::assumed_colorspace;
 use anyhow::Context;
+use rayon::prelude::*;
 
 mod steady;
 
@@ -55,16 +56,16 @@ const EPS: f32 = 1e-3;
 
 /// A reference channel at or above this (linear) is a video transfer's clipped white: its tone
 /// there says nothing about the film's.
-const TONE_CLIP: f32 = 0.97;
+pub(crate) const TONE_CLIP: f32 = 0.97;
 
 /// A reference Y' at or below this is crushed black, for the same reason.
-const TONE_BLACK: f32 = 0.02;
+pub(crate) const TONE_BLACK: f32 = 0.02;
 
 /// The tone's guided filter radius, in multiples of the colour's. Tone is smooth (a fade
 /// field over the frame, a drift along the reel), and a wider window averages away more of
 /// the reference's JPEG blocks and of any misregistered edge. Measured on `tinct bench quality`
 /// (faded seed 3, held-out ΔE00 / detail r): 2x 1.82 / 0.998, 4x 1.84 / 0.999, 8x 1.88 / 0.999.
-const TONE_RADIUS_FACTOR: usize = 4;
+pub(crate) const TONE_RADIUS_FACTOR: usize = 4;
 
 /// The reference of every frame, placed on the source.
 pub struct ReferenceGuide {
@@ -98,7 +99,12 @@ impl GuideFrame {
     /// The chroma of `placed` (linear RGB on the source) plus `shift`, where `covered` (1 = the
     /// reference covers the pixel) says, and with `tone` its Y' and where that is usable. On
     /// the reader thread, so the compute thread does not pay for it.
-    fn new(placed: &Image, covered: Vec<f32>, shift: [f32; 2], tone: bool) -> GuideFrame {
+    pub(crate) fn new(
+        placed: &Image,
+        covered: Vec<f32>,
+        shift: [f32; 2],
+        tone: bool,
+    ) -> GuideFrame {
         let (width, height) = (placed.width, placed.height);
         let mut chroma = [vec![0f32; width * height], vec![0f32; width * height]];
         let planes = if tone { width * height } else { 0 };
@@ -263,62 +269,76 @@ impl ReferenceGuide {
     /// `img` (the render of the frame `guide` was prepared for) with its chroma's low
     /// frequencies moved to the reference's; its luma and chroma detail kept.
     pub fn apply(&self, img: &mut Image, guide: &GuideFrame) -> anyhow::Result<()> {
-        let (w, h) = (img.width, img.height);
-        anyhow::ensure!(
-            (w, h) == (guide.width, guide.height),
-            "infer.guide: the render is {w}x{h}, its reference was placed on {}x{}",
-            guide.width,
-            guide.height
-        );
-        let r = if self.radius == 0 {
-            (w / 80).max(4)
-        } else {
-            self.radius
-        };
-        let ch = img.channels;
-        // One conversion per pixel: the render's Y'CbCr is kept for the way back.
-        let ycc: Vec<(f32, [f32; 2])> = img
-            .data
-            .chunks_exact(ch)
-            .map(|px| working::split_luma_chroma([px[0], px[1], px[2]]))
-            .collect();
-        let luma: Vec<f32> = ycc.iter().map(|(y, _)| *y).collect();
-        let diff: [Vec<f32>; 2] = std::array::from_fn(|k| {
-            ycc.iter()
-                .enumerate()
-                .map(|(i, (_, c))| guide.covered[i] * (guide.chroma[k][i] - c[k]))
-                .collect()
-        });
-        let weight = tone::blur(&guide.covered, w, h, r, 1);
-        let smooth = guided_filter(&luma, &diff, w, h, r);
-        // Where the reference does not reach (its overscan, a rotated transfer's corners) the
-        // colour correction of the covered picture next to it is carried in.
-        let colour: [Vec<f32>; 2] =
-            std::array::from_fn(|k| fill_gaps(&smooth[k], &weight, &guide.covered, w, h, r));
-        let tone = match self.tone {
-            false => vec![0f32; w * h],
-            true => {
-                // The render's Y' at about the reference's resolution, so the difference
-                // holds tone and not the detail the reference never had.
-                let coarse = tone::blur(&luma, w, h, 1, 1);
-                let d: Vec<f32> = (0..w * h)
-                    .map(|i| guide.tone_usable[i] * (guide.luma[i] - coarse[i]))
-                    .collect();
-                let rt = TONE_RADIUS_FACTOR * r;
-                let [t] = guided_filter(&luma, &[d], w, h, rt);
-                // Carried into what the reference does not cover, never under its clipped
-                // whites or crushed blacks: a highlight's tone is not a mid-tone's.
-                let usable = tone::blur(&guide.tone_usable, w, h, rt, 1);
-                fill_gaps(&t, &usable, &guide.covered, w, h, rt)
-            }
-        };
-        for (i, (px, &(y, c))) in img.data.chunks_exact_mut(ch).zip(&ycc).enumerate() {
+        correct(img, guide, self.radius, self.tone)
+    }
+}
+
+/// [`ReferenceGuide::apply`]'s work: `radius` 0 = from the frame's width; with `tone`, the
+/// tone too. Parallel inside (rayon): it runs on the compute thread between the network's
+/// frames, so on a GPU box its time adds to every frame's (`tinct bench guide`).
+pub(crate) fn correct(
+    img: &mut Image,
+    guide: &GuideFrame,
+    radius: usize,
+    with_tone: bool,
+) -> anyhow::Result<()> {
+    let (w, h) = (img.width, img.height);
+    anyhow::ensure!(
+        (w, h) == (guide.width, guide.height),
+        "infer.guide: the render is {w}x{h}, its reference was placed on {}x{}",
+        guide.width,
+        guide.height
+    );
+    let r = if radius == 0 { (w / 80).max(4) } else { radius };
+    let ch = img.channels;
+    // One conversion per pixel: the render's Y'CbCr is kept for the way back.
+    let ycc: Vec<(f32, [f32; 2])> = img
+        .data
+        .par_chunks_exact(ch)
+        .map(|px| working::split_luma_chroma([px[0], px[1], px[2]]))
+        .collect();
+    let luma: Vec<f32> = ycc.par_iter().map(|(y, _)| *y).collect();
+    let diff: [Vec<f32>; 2] = std::array::from_fn(|k| {
+        ycc.par_iter()
+            .zip(&guide.covered)
+            .zip(&guide.chroma[k])
+            .map(|(((_, c), cov), g)| cov * (g - c[k]))
+            .collect()
+    });
+    let weight = tone::blur(&guide.covered, w, h, r, 1);
+    let smooth = guided_filter(&luma, &diff, w, h, r);
+    // Where the reference does not reach (its overscan, a rotated transfer's corners) the
+    // colour correction of the covered picture next to it is carried in.
+    let colour: [Vec<f32>; 2] =
+        std::array::from_fn(|k| fill_gaps(&smooth[k], &weight, &guide.covered, w, h, r));
+    let tone = match with_tone {
+        false => vec![0f32; w * h],
+        true => {
+            // The render's Y' at about the reference's resolution, so the difference
+            // holds tone and not the detail the reference never had.
+            let coarse = tone::blur(&luma, w, h, 1, 1);
+            let d: Vec<f32> = (0..w * h)
+                .into_par_iter()
+                .map(|i| guide.tone_usable[i] * (guide.luma[i] - coarse[i]))
+                .collect();
+            let rt = TONE_RADIUS_FACTOR * r;
+            let [t] = guided_filter(&luma, &[d], w, h, rt);
+            // Carried into what the reference does not cover, never under its clipped
+            // whites or crushed blacks: a highlight's tone is not a mid-tone's.
+            let usable = tone::blur(&guide.tone_usable, w, h, rt, 1);
+            fill_gaps(&t, &usable, &guide.covered, w, h, rt)
+        }
+    };
+    img.data
+        .par_chunks_exact_mut(ch)
+        .zip(&ycc)
+        .enumerate()
+        .for_each(|(i, (px, &(y, c)))| {
             let moved = [c[0] + colour[0][i], c[1] + colour[1][i]];
             let rgb = working::combine(y + tone[i], moved);
             px[..3].copy_from_slice(&rgb);
-        }
-        Ok(())
-    }
+        });
+    Ok(())
 }
 
 /// `infer.guide-radius` (`setting`), or when 0 the spacing of the reference's chroma samples
@@ -365,7 +385,7 @@ fn fill_gaps(
     // Support-normalised: the correction's value, not its faded share. Continuous at the
     // threshold, and fading to nothing where the window holds almost no reference.
     let normalised: Vec<f32> = smooth
-        .iter()
+        .par_iter()
         .zip(support)
         .map(|(v, s)| v / s.max(FILL_SUPPORT))
         .collect();
@@ -373,21 +393,21 @@ fn fill_gaps(
         return normalised;
     }
     let trusted: Vec<f32> = support
-        .iter()
+        .par_iter()
         .map(|&s| if s >= FILL_SUPPORT { s } else { 0.0 })
         .collect();
     let weighted: Vec<f32> = normalised
-        .iter()
+        .par_iter()
         .zip(&trusted)
         .map(|(v, t)| v * t)
         .collect();
     let mut out = normalised;
     let carried = Carried::new(&weighted, &trusted, w, h, r);
-    for (i, v) in out.iter_mut().enumerate() {
-        if covered[i] < 0.5 {
-            *v = carried.at(i % w, i / w);
-        }
-    }
+    out.par_iter_mut()
+        .zip(covered)
+        .enumerate()
+        .filter(|(_, (_, c))| **c < 0.5)
+        .for_each(|(i, (v, _))| *v = carried.at(i % w, i / w));
     out
 }
 
@@ -406,17 +426,22 @@ impl Carried {
         let block = r.max(2);
         let (gw, gh) = (w.div_ceil(block), h.div_ceil(block));
         let (mut num, mut den) = (vec![0f32; gw * gh], vec![0f32; gw * gh]);
-        for y in 0..h {
-            for x in 0..w {
-                let (j, i) = ((y / block) * gw + x / block, y * w + x);
-                num[j] += weighted[i];
-                den[j] += trusted[i];
-            }
-        }
         let full = (block * block) as f32;
-        num.iter_mut()
-            .chain(den.iter_mut())
-            .for_each(|v| *v /= full);
+        // A row of blocks at a time, in parallel: the frame is summed once.
+        num.par_chunks_mut(gw)
+            .zip(den.par_chunks_mut(gw))
+            .enumerate()
+            .for_each(|(gy, (num, den))| {
+                for y in gy * block..((gy + 1) * block).min(h) {
+                    for x in 0..w {
+                        num[x / block] += weighted[y * w + x];
+                        den[x / block] += trusted[y * w + x];
+                    }
+                }
+                num.iter_mut()
+                    .chain(den.iter_mut())
+                    .for_each(|v| *v /= full);
+            });
         let mut grid = Plane::new(gw, gh);
         let mut missing: Vec<usize> = (0..gw * gh).collect();
         let mut radius = 1;
@@ -454,6 +479,8 @@ impl Carried {
 
 /// He et al.'s guided filter of each plane of `inputs` under the guide `guide` (box radius `r`):
 /// locally `a·guide + b`, so the output has the guide's edges and the inputs' low frequencies.
+/// Seven planes of scratch for any number of inputs, and every step parallel (rayon): at 2K a
+/// fresh plane per step cost more in page faults than the arithmetic (`tinct bench guide`).
 fn guided_filter<const N: usize>(
     guide: &[f32],
     inputs: &[Vec<f32>; N],
@@ -461,27 +488,45 @@ fn guided_filter<const N: usize>(
     h: usize,
     r: usize,
 ) -> [Vec<f32>; N] {
-    let mean = |p: &[f32]| tone::blur(p, w, h, r, 1);
-    let mean_i = mean(guide);
-    let sq: Vec<f32> = guide.iter().map(|v| v * v).collect();
-    let var_i: Vec<f32> = mean(&sq)
-        .iter()
+    let n = w * h;
+    let plane = || vec![0f32; n];
+    let (mut scratch, mut tmp) = (plane(), plane());
+    let mut blur = |src: &[f32], dst: &mut [f32]| tone::blur_into(src, dst, &mut scratch, w, h, r);
+    let (mut mean_i, mut var_i) = (plane(), plane());
+    blur(guide, &mut mean_i);
+    tmp.par_iter_mut().zip(guide).for_each(|(t, g)| *t = g * g);
+    blur(&tmp, &mut var_i);
+    var_i
+        .par_iter_mut()
         .zip(&mean_i)
-        .map(|(s, m)| (s - m * m).max(0.0))
-        .collect();
+        .for_each(|(v, m)| *v = (*v - m * m).max(0.0));
+    let (mut mean_p, mut cov) = (plane(), plane());
     std::array::from_fn(|k| {
         let p = &inputs[k];
-        let mean_p = mean(p);
-        let ip: Vec<f32> = guide.iter().zip(p).map(|(a, b)| a * b).collect();
-        let cov = mean(&ip);
-        let mut a = vec![0f32; w * h];
-        let mut b = vec![0f32; w * h];
-        for i in 0..w * h {
-            a[i] = (cov[i] - mean_i[i] * mean_p[i]) / (var_i[i] + EPS);
-            b[i] = mean_p[i] - a[i] * mean_i[i];
-        }
-        let (a, b) = (mean(&a), mean(&b));
-        (0..w * h).map(|i| a[i] * guide[i] + b[i]).collect()
+        blur(p, &mut mean_p);
+        tmp.par_iter_mut()
+            .zip(guide)
+            .zip(p)
+            .for_each(|((t, g), v)| *t = g * v);
+        blur(&tmp, &mut cov);
+        // cov becomes a, mean_p becomes b.
+        cov.par_iter_mut()
+            .zip(&mut mean_p)
+            .zip(&mean_i)
+            .zip(&var_i)
+            .for_each(|(((c, mp), mi), vi)| {
+                let a = (*c - mi * *mp) / (vi + EPS);
+                *mp -= a * mi;
+                *c = a;
+            });
+        let mut out = plane();
+        blur(&cov, &mut tmp);
+        blur(&mean_p, &mut out);
+        out.par_iter_mut()
+            .zip(&tmp)
+            .zip(guide)
+            .for_each(|((o, a), g)| *o += a * g);
+        out
     })
 }
 
