@@ -7,18 +7,23 @@
 //! milliseconds; a guide that takes longer is what the render waits for.
 //!
 //! The frame: 2K real footage. The render is the picture with its chroma halved (a network's
-//! washed colour); the reference is the picture blurred (a video transfer's resolution) with a
-//! colour cast that changes across the frame, and it leaves a strip at the left uncovered (an
-//! overscan) so the carried correction runs too. Both colour and tone are corrected
-//! (`infer.guide-tone`), at the radius a 4:2:0 HD transfer gives a 2K scan.
+//! washed colour); the reference is the picture at 0.6x (a video transfer's size) with a colour
+//! cast that changes across the frame, placed back on the scan as infer's reader thread places
+//! it, leaving a strip at the left uncovered (an overscan) so the carried correction runs too.
+//! Both colour and tone are corrected (`infer.guide-tone`), at the radius a 4:2:0 HD transfer
+//! gives a 2K scan.
 //!
-//! Printed: milliseconds per frame (median after a warm-up) for tinct at its default threads
-//! and at one, the peer at its default threads, the ratio, and how far the two results are
-//! apart on the covered picture (a fast but wrong filter does not pass).
+//! Printed: milliseconds per frame (median after a warm-up) of the placement (warp and
+//! conversion, on the reader thread) and of the correction (on the compute thread), for tinct
+//! at its default threads and at one; the peer's correction at its default threads, the ratio,
+//! and how far the two results are apart on the covered picture (a fast but wrong filter does
+//! not pass).
 
 use super::BenchOpts;
-use crate::color::{tone, working};
+use crate::color::working;
 use crate::media::Image;
+use crate::stages::align::motion;
+use crate::stages::align::warp::{self, Filter};
 use crate::stages::guide::{self, GuideFrame};
 use anyhow::Context;
 use std::path::Path;
@@ -26,6 +31,9 @@ use std::time::Instant;
 
 /// Guided filter radius: a 1920-wide 4:2:0 transfer's chroma spacing on a 2K scan, rounded up.
 const RADIUS: usize = 3;
+
+/// The reference's size, as a fraction of the scan's (the quality bench's transfer).
+const REFERENCE_SCALE: f64 = 0.6;
 
 /// Share of the frame's width the reference leaves uncovered at the left.
 const OVERSCAN: f64 = 0.04;
@@ -38,62 +46,66 @@ pub fn run(opts: &BenchOpts) -> anyhow::Result<()> {
     let (from, frame) = super::io::footage_frame_2k(&opts.footage)?;
     let (w, h) = (frame.width, frame.height);
     let runs = if opts.quick { 3 } else { 7 };
-    let (render, placed, covered) = bench_frame(&frame);
-    let guide_frame = GuideFrame::new(&placed, covered.clone(), [0.0; 2], true);
+    let (render, reference) = bench_frame(&frame);
+    let placement =
+        motion::scale_translate(REFERENCE_SCALE, -REFERENCE_SCALE * OVERSCAN * w as f64, 0.0);
+    let place = || {
+        let (placed, covered) = warp::warp_image(&reference, &placement, w, h, Filter::Bilinear);
+        let covered = covered.iter().map(|&c| f32::from(u8::from(c))).collect();
+        GuideFrame::new(&placed, covered, [0.0; 2], true)
+    };
     println!(
-        "bench guide: {w}x{h} real footage ({}), colour and tone (infer.guide-tone), radius {RADIUS} px \
-         (tone {} px), {:.0}% of the width uncovered",
+        "bench guide: {w}x{h} real footage ({}), reference {REFERENCE_SCALE}x, colour and tone \
+         (infer.guide-tone), radius {RADIUS} px (tone {} px), {:.0}% of the width uncovered",
         from.display(),
         guide::TONE_RADIUS_FACTOR * RADIUS,
         OVERSCAN * 100.0
     );
     println!("  ms per frame: median of {runs} after 1 warm-up");
-
-    let time = |threads: Option<usize>| -> anyhow::Result<(f64, Image)> {
+    let guide_frame = place();
+    let time = |threads: usize| -> anyhow::Result<(f64, f64, Image)> {
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.unwrap_or(0))
+            .num_threads(threads)
             .build()?;
         pool.install(|| {
+            let place_s = median_of(runs, || {
+                let t = Instant::now();
+                std::hint::black_box(place());
+                Ok(t.elapsed().as_secs_f64())
+            })?;
             let mut out = render.clone();
             guide::correct(&mut out, &guide_frame, RADIUS, true)?;
-            let mut times = Vec::with_capacity(runs);
-            for _ in 0..runs {
+            let correct_s = median_of(runs, || {
                 let mut img = render.clone();
                 let t = Instant::now();
                 guide::correct(&mut img, &guide_frame, RADIUS, true)?;
-                times.push(t.elapsed().as_secs_f64());
+                let secs = t.elapsed().as_secs_f64();
                 out = img;
-            }
-            Ok((median(&mut times), out))
+                Ok(secs)
+            })?;
+            Ok((place_s, correct_s, out))
         })
     };
-    let (ours, out) = time(None)?;
-    let (ours_one, _) = time(Some(1))?;
     let cores = rayon::current_num_threads();
-    println!(
-        "  tinct, rayon {cores} threads: {:>7.1} ms ({:.1} frames/s)",
-        ours * 1e3,
-        1.0 / ours
-    );
-    println!(
-        "  tinct, 1 thread:        {:>7.1} ms ({:.1} frames/s)",
-        ours_one * 1e3,
-        1.0 / ours_one
-    );
+    let (place_s, ours, out) = time(cores)?;
+    let (place_one, ours_one, _) = time(1)?;
+    println!("  {:<34} {:>10} {:>10}", "", "placement", "correction");
+    for (who, p, c) in [
+        (format!("tinct, rayon {cores} threads"), place_s, ours),
+        ("tinct, 1 thread".to_string(), place_one, ours_one),
+    ] {
+        println!("  {who:<34} {:>10.1} {:>10.1}", p * 1e3, c * 1e3);
+    }
 
     let dir = tempfile::tempdir().context("creating the bench guide work folder")?;
-    write_planes(
-        dir.path(),
-        &render,
-        &placed,
-        &covered,
-        &guide_frame_usable(&placed, &covered),
-    )?;
+    write_planes(dir.path(), &render, &guide_frame)?;
     match peer(dir.path(), w, h, runs) {
         Ok((name, threads, secs)) => {
-            let apart = disagreement(dir.path(), &render, &out, &covered)?;
+            let apart = disagreement(dir.path(), &render, &out, &guide_frame.covered)?;
             println!(
-                "  {name} (benches/guide_peer.py), {threads} threads: {:>7.1} ms; tinct/peer speed {:.2}x",
+                "  {:<34} {:>10} {:>10.1}   tinct/peer speed {:.2}x",
+                format!("{name}, {threads} threads"),
+                "-",
                 secs * 1e3,
                 secs / ours
             );
@@ -114,57 +126,35 @@ pub fn run(opts: &BenchOpts) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn median(v: &mut [f64]) -> f64 {
+/// The median of `runs` timings `run` returns, after one warm-up call.
+fn median_of(runs: usize, mut run: impl FnMut() -> anyhow::Result<f64>) -> anyhow::Result<f64> {
+    run()?;
+    let mut v = (0..runs)
+        .map(|_| run())
+        .collect::<anyhow::Result<Vec<f64>>>()?;
     v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    Ok(v[v.len() / 2])
 }
 
-/// (render, placed reference, covered) for the bench, from one frame of footage.
-fn bench_frame(frame: &Image) -> (Image, Image, Vec<f32>) {
-    let (w, h) = (frame.width, frame.height);
-    let at = |x: usize, y: usize| {
-        let p = (y * w + x) * frame.channels;
-        [frame.data[p], frame.data[p + 1], frame.data[p + 2]]
-    };
-    let render = Image::from_fn_rgb(w, h, |x, y| {
-        let (luma, c) = working::split_luma_chroma(at(x, y));
+/// (render, reference) for the bench, from one frame of footage: the render washed out, the
+/// reference at [`REFERENCE_SCALE`] with a cast warmer to the right.
+fn bench_frame(frame: &Image) -> (Image, Image) {
+    let render = Image::from_fn_rgb(frame.width, frame.height, |x, y| {
+        let (luma, c) = working::split_luma_chroma(frame.rgb(x, y));
         working::combine(luma, [0.5 * c[0], 0.5 * c[1]])
     });
-    // The transfer's resolution: each channel blurred; its cast: warmer to the right.
-    let blurred: Vec<Vec<f32>> = (0..3)
-        .map(|c| {
-            let plane: Vec<f32> = (0..w * h).map(|i| at(i % w, i / w)[c]).collect();
-            tone::blur(&plane, w, h, 1, 2)
-        })
-        .collect();
-    let placed = Image::from_fn_rgb(w, h, |x, y| {
-        let i = y * w + x;
-        let warm = 0.15 * (x as f32 / w as f32 - 0.5);
-        [
-            blurred[0][i] * (1.0 + warm),
-            blurred[1][i],
-            blurred[2][i] * (1.0 - warm),
-        ]
+    let (rw, rh) = (
+        (frame.width as f64 * REFERENCE_SCALE) as usize,
+        (frame.height as f64 * REFERENCE_SCALE) as usize,
+    );
+    let down = motion::scale_translate(1.0 / REFERENCE_SCALE, 0.0, 0.0);
+    let (small, _) = warp::warp_image(frame, &down, rw, rh, Filter::Bilinear);
+    let reference = Image::from_fn_rgb(rw, rh, |x, y| {
+        let [r, g, b] = small.rgb(x, y);
+        let warm = 0.15 * (x as f32 / rw as f32 - 0.5);
+        [r * (1.0 + warm), g, b * (1.0 - warm)]
     });
-    let edge = (OVERSCAN * w as f64) as usize;
-    let covered = (0..w * h)
-        .map(|i| if i % w >= edge { 1.0 } else { 0.0 })
-        .collect();
-    (render, placed, covered)
-}
-
-/// Where the placed reference's tone is usable, as `GuideFrame::new` decides it.
-fn guide_frame_usable(placed: &Image, covered: &[f32]) -> Vec<f32> {
-    placed
-        .data
-        .chunks_exact(placed.channels)
-        .zip(covered)
-        .map(|(px, &c)| {
-            let y = working::luma([px[0], px[1], px[2]]);
-            let clipped = px[..3].iter().any(|&v| v >= guide::TONE_CLIP);
-            f32::from(c > 0.0 && !clipped && y > guide::TONE_BLACK)
-        })
-        .collect()
+    (render, reference)
 }
 
 fn ycc_planes(img: &Image) -> [Vec<f32>; 3] {
@@ -194,27 +184,21 @@ fn read_plane(dir: &Path, name: &str) -> anyhow::Result<Vec<f32>> {
         .collect())
 }
 
-fn write_planes(
-    dir: &Path,
-    render: &Image,
-    placed: &Image,
-    covered: &[f32],
-    usable: &[f32],
-) -> anyhow::Result<()> {
+fn write_planes(dir: &Path, render: &Image, guide: &GuideFrame) -> anyhow::Result<()> {
     let [luma, cb, cr] = ycc_planes(render);
-    let [ref_luma, ref_cb, ref_cr] = ycc_planes(placed);
     for (name, plane) in [
         ("luma", &luma),
         ("cb", &cb),
         ("cr", &cr),
-        ("ref_luma", &ref_luma),
-        ("ref_cb", &ref_cb),
-        ("ref_cr", &ref_cr),
+        ("ref_luma", &guide.luma),
+        ("ref_cb", &guide.chroma[0]),
+        ("ref_cr", &guide.chroma[1]),
+        ("covered", &guide.covered),
+        ("tone_usable", &guide.tone_usable),
     ] {
         write_plane(dir, name, plane)?;
     }
-    write_plane(dir, "covered", covered)?;
-    write_plane(dir, "tone_usable", usable)
+    Ok(())
 }
 
 /// Runs the peer: (its name, its threads, median seconds per frame).

@@ -56,10 +56,10 @@ const EPS: f32 = 1e-3;
 
 /// A reference channel at or above this (linear) is a video transfer's clipped white: its tone
 /// there says nothing about the film's.
-pub(crate) const TONE_CLIP: f32 = 0.97;
+const TONE_CLIP: f32 = 0.97;
 
 /// A reference Y' at or below this is crushed black, for the same reason.
-pub(crate) const TONE_BLACK: f32 = 0.02;
+const TONE_BLACK: f32 = 0.02;
 
 /// The tone's guided filter radius, in multiples of the colour's. Tone is smooth (a fade
 /// field over the frame, a drift along the reel), and a wider window averages away more of
@@ -87,12 +87,12 @@ pub struct ReferenceGuide {
 pub struct GuideFrame {
     width: usize,
     height: usize,
-    chroma: [Vec<f32>; 2],
-    covered: Vec<f32>,
+    pub(crate) chroma: [Vec<f32>; 2],
+    pub(crate) covered: Vec<f32>,
     /// The reference's Y', and where it can be trusted for tone (covered, neither clipped nor
     /// crushed): 1 or 0. Empty unless the guide gives tone.
-    luma: Vec<f32>,
-    tone_usable: Vec<f32>,
+    pub(crate) luma: Vec<f32>,
+    pub(crate) tone_usable: Vec<f32>,
 }
 
 impl GuideFrame {
@@ -106,20 +106,27 @@ impl GuideFrame {
         tone: bool,
     ) -> GuideFrame {
         let (width, height) = (placed.width, placed.height);
-        let mut chroma = [vec![0f32; width * height], vec![0f32; width * height]];
-        let planes = if tone { width * height } else { 0 };
-        let (mut luma, mut tone_usable) = (vec![0f32; planes], vec![0f32; planes]);
-        for (i, px) in placed.data.chunks_exact(placed.channels).enumerate() {
-            let (y, c) = working::split_luma_chroma([px[0], px[1], px[2]]);
-            chroma[0][i] = c[0] + shift[0];
-            chroma[1][i] = c[1] + shift[1];
-            if tone {
-                luma[i] = y;
+        let n = width * height;
+        let mut chroma = [vec![0f32; n], vec![0f32; n]];
+        let (mut luma, mut tone_usable) = (vec![0f32; n], vec![0f32; n]);
+        // Parallel: at 2K the conversion is ~7M powf, on the reader thread a GPU render waits on.
+        let [cb, cr] = &mut chroma;
+        cb.par_iter_mut()
+            .zip(cr.par_iter_mut())
+            .zip(luma.par_iter_mut())
+            .zip(tone_usable.par_iter_mut())
+            .zip(placed.data.par_chunks_exact(placed.channels))
+            .zip(&covered)
+            .for_each(|(((((cb, cr), luma), usable), px), &covered)| {
+                let (y, c) = working::split_luma_chroma([px[0], px[1], px[2]]);
+                *cb = c[0] + shift[0];
+                *cr = c[1] + shift[1];
+                *luma = y;
                 let clipped = px[..3].iter().any(|&v| v >= TONE_CLIP);
-                if covered[i] > 0.0 && !clipped && y > TONE_BLACK {
-                    tone_usable[i] = 1.0;
-                }
-            }
+                *usable = f32::from(covered > 0.0 && !clipped && y > TONE_BLACK);
+            });
+        if !tone {
+            (luma, tone_usable) = (Vec::new(), Vec::new());
         }
         GuideFrame {
             width,
@@ -309,8 +316,7 @@ pub(crate) fn correct(
     let smooth = guided_filter(&luma, &diff, w, h, r);
     // Where the reference does not reach (its overscan, a rotated transfer's corners) the
     // colour correction of the covered picture next to it is carried in.
-    let colour: [Vec<f32>; 2] =
-        std::array::from_fn(|k| fill_gaps(&smooth[k], &weight, &guide.covered, w, h, r));
+    let colour = fill_gaps(smooth, &weight, &guide.covered, w, h, r);
     let tone = match with_tone {
         false => vec![0f32; w * h],
         true => {
@@ -326,7 +332,8 @@ pub(crate) fn correct(
             // Carried into what the reference does not cover, never under its clipped
             // whites or crushed blacks: a highlight's tone is not a mid-tone's.
             let usable = tone::blur(&guide.tone_usable, w, h, rt, 1);
-            fill_gaps(&t, &usable, &guide.covered, w, h, rt)
+            let [t] = fill_gaps([t], &usable, &guide.covered, w, h, rt);
+            t
         }
     };
     img.data
@@ -374,21 +381,23 @@ const FILL_SUPPORT: f32 = 0.5;
 /// [`FILL_SUPPORT`] ([`Carried`]). A network's error is local (an object's colour, a region's
 /// fade), so its neighbours' correction is a far better guess than none, which leaves the
 /// network's colour.
-fn fill_gaps(
-    smooth: &[f32],
+fn fill_gaps<const N: usize>(
+    smooth: [Vec<f32>; N],
     support: &[f32],
     covered: &[f32],
     w: usize,
     h: usize,
     r: usize,
-) -> Vec<f32> {
+) -> [Vec<f32>; N] {
     // Support-normalised: the correction's value, not its faded share. Continuous at the
     // threshold, and fading to nothing where the window holds almost no reference.
-    let normalised: Vec<f32> = smooth
-        .par_iter()
-        .zip(support)
-        .map(|(v, s)| v / s.max(FILL_SUPPORT))
-        .collect();
+    let mut normalised = smooth.map(|mut plane| {
+        plane
+            .par_iter_mut()
+            .zip(support)
+            .for_each(|(v, s)| *v /= s.max(FILL_SUPPORT));
+        plane
+    });
     if covered.iter().all(|&c| c >= 0.5) {
         return normalised;
     }
@@ -396,62 +405,67 @@ fn fill_gaps(
         .par_iter()
         .map(|&s| if s >= FILL_SUPPORT { s } else { 0.0 })
         .collect();
-    let weighted: Vec<f32> = normalised
-        .par_iter()
-        .zip(&trusted)
-        .map(|(v, t)| v * t)
-        .collect();
-    let mut out = normalised;
-    let carried = Carried::new(&weighted, &trusted, w, h, r);
-    out.par_iter_mut()
-        .zip(covered)
-        .enumerate()
-        .filter(|(_, (_, c))| **c < 0.5)
-        .for_each(|(i, (v, _))| *v = carried.at(i % w, i / w));
-    out
+    let carried = Carried::new(&normalised, &trusted, w, h, r);
+    for (plane, grid) in normalised.iter_mut().zip(&carried.grids) {
+        plane
+            .par_iter_mut()
+            .zip(covered)
+            .enumerate()
+            .filter(|(_, (_, c))| **c < 0.5)
+            .for_each(|(i, (v, _))| *v = carried.at(grid, i % w, i / w));
+    }
+    normalised
 }
 
-/// The confidence-weighted mean of a correction, from the smallest window (radius 1, 4,
+/// The confidence-weighted mean of each correction, from the smallest window (radius 1, 4,
 /// 16, ... blocks) that holds enough confidence, on a grid of `block`-pixel blocks: what is
 /// carried changes slowly, and on the full frame the widening windows cost more than the
-/// guide itself (measured: 33 ms a 512x288 frame; on the grid, within the run's noise).
-struct Carried {
-    /// One value per block.
-    grid: Plane,
+/// guide itself (measured: 33 ms a 512x288 frame; on the grid, within the run's noise). The
+/// planes share their confidence, so its grid and its windows are found once for all of them.
+struct Carried<const N: usize> {
+    /// One value per block, per plane.
+    grids: [Plane; N],
     block: usize,
 }
 
-impl Carried {
-    fn new(weighted: &[f32], trusted: &[f32], w: usize, h: usize, r: usize) -> Carried {
+impl<const N: usize> Carried<N> {
+    fn new(values: &[Vec<f32>; N], trusted: &[f32], w: usize, h: usize, r: usize) -> Self {
         let block = r.max(2);
         let (gw, gh) = (w.div_ceil(block), h.div_ceil(block));
-        let (mut num, mut den) = (vec![0f32; gw * gh], vec![0f32; gw * gh]);
         let full = (block * block) as f32;
-        // A row of blocks at a time, in parallel: the frame is summed once.
-        num.par_chunks_mut(gw)
-            .zip(den.par_chunks_mut(gw))
-            .enumerate()
-            .for_each(|(gy, (num, den))| {
+        // Block sums of `trusted` and of each plane weighted by it, a row of blocks at a time
+        // in parallel: the frame is read once.
+        let sums: Vec<([f32; N], f32)> = (0..gh)
+            .into_par_iter()
+            .flat_map_iter(|gy| {
+                let mut row = vec![([0f32; N], 0f32); gw];
                 for y in gy * block..((gy + 1) * block).min(h) {
                     for x in 0..w {
-                        num[x / block] += weighted[y * w + x];
-                        den[x / block] += trusted[y * w + x];
+                        let (i, cell) = (y * w + x, &mut row[x / block]);
+                        for (k, num) in cell.0.iter_mut().enumerate() {
+                            *num += values[k][i] * trusted[i];
+                        }
+                        cell.1 += trusted[i];
                     }
                 }
-                num.iter_mut()
-                    .chain(den.iter_mut())
-                    .for_each(|v| *v /= full);
-            });
-        let mut grid = Plane::new(gw, gh);
+                row.into_iter()
+                    .map(move |(num, den)| (num.map(|v| v / full), den / full))
+            })
+            .collect();
+        let den: Vec<f32> = sums.iter().map(|s| s.1).collect();
+        let num: [Vec<f32>; N] = std::array::from_fn(|k| sums.iter().map(|s| s.0[k]).collect());
+        let mut grids: [Plane; N] = std::array::from_fn(|_| Plane::new(gw, gh));
         let mut missing: Vec<usize> = (0..gw * gh).collect();
         let mut radius = 1;
         while !missing.is_empty() {
-            let n = tone::blur(&num, gw, gh, radius, 2);
+            let n: [Vec<f32>; N] = std::array::from_fn(|k| tone::blur(&num[k], gw, gh, radius, 2));
             let d = tone::blur(&den, gw, gh, radius, 2);
             missing.retain(|&j| {
                 let found = d[j] > 0.05;
                 if found {
-                    grid.data[j] = n[j] / d[j];
+                    for (grid, n) in grids.iter_mut().zip(&n) {
+                        grid.data[j] = n[j] / d[j];
+                    }
                 }
                 !found
             });
@@ -461,19 +475,16 @@ impl Carried {
             }
             radius *= 4;
         }
-        Carried { grid, block }
+        Carried { grids, block }
     }
 
-    /// Bilinear between block centres, so the carried correction has no block edges.
-    fn at(&self, x: usize, y: usize) -> f32 {
+    /// `grid` (one of [`Carried::grids`]) at pixel (x, y): bilinear between block centres, so
+    /// the carried correction has no block edges.
+    fn at(&self, grid: &Plane, x: usize, y: usize) -> f32 {
         let on_grid = |v: usize, n: usize| {
             ((v as f32 + 0.5) / self.block as f32 - 0.5).clamp(0.0, (n - 1) as f32)
         };
-        warp::bilinear(
-            &self.grid,
-            on_grid(x, self.grid.width),
-            on_grid(y, self.grid.height),
-        )
+        warp::bilinear(grid, on_grid(x, grid.width), on_grid(y, grid.height))
     }
 }
 
