@@ -162,14 +162,15 @@ fn a_reference_balanced_shot_by_shot_is_found_and_its_balances_leave_the_targets
         report.spread,
         report.limit
     );
-    // Infer would hand each frame its shot's grade through the reference guide: it says why it
-    // renders without it.
+    // Without a shot list infer cannot tell which pair's grade each frame carries: it says why
+    // it renders without the reference guide.
     let project = tinct::project::Project::load(&case.root).unwrap();
     let refused = tinct::stages::guide::ReferenceGuide::open(&project, &project.config)
         .err()
         .expect("the guide is not used");
     assert!(
-        format!("{refused:#}").contains("graded shot by shot"),
+        format!("{refused:#}").contains("graded shot by shot")
+            && format!("{refused:#}").contains("tinct run suggest"),
         "{refused:#}"
     );
     // The targets' colour balance is much nearer the film's than the graded references' was
@@ -190,6 +191,54 @@ fn a_reference_balanced_shot_by_shot_is_found_and_its_balances_leave_the_targets
     assert!(
         kept < 0.6 * graded_off,
         "targets {kept:.4} from the film's balance, graded references {graded_off:.4}"
+    );
+}
+
+#[test]
+fn with_the_shots_suggest_found_the_guide_takes_each_frames_grade_back_out() {
+    let case = prep(faded, |i, c| graded(c, shot_gain(i)));
+    // Every pair its own shot, in the proposal `tinct run suggest` writes.
+    let shots: Vec<String> = FRAMES
+        .iter()
+        .map(|&f| format!("[{}, {}]", f - 4, f + 5))
+        .collect();
+    std::fs::write(
+        case.root
+            .join(layout::CURATION)
+            .join(tinct::stages::curate::SUGGESTED),
+        format!("[suggest]\nshots = [{}]\n", shots.join(", ")),
+    )
+    .unwrap();
+    let project = tinct::project::Project::load(&case.root).unwrap();
+    let guide = tinct::stages::guide::ReferenceGuide::open(&project, &project.config)
+        .unwrap()
+        .expect("the guide is used");
+    assert!(
+        guide.describe().contains("6 of 6 shots"),
+        "{}",
+        guide.describe()
+    );
+    // A render with the film's luma and no colour takes its colour from the guide: the
+    // reference's, its shot's grade taken back out.
+    let (mut guided, mut graded_off) = (0.0, 0.0);
+    for (i, &f) in FRAMES.iter().enumerate() {
+        let clean = &case.clean[i];
+        let placed = guide
+            .prepare(f, clean.width, clean.height)
+            .unwrap()
+            .expect("the reference has the frame");
+        let mut render = Image::from_fn_rgb(clean.width, clean.height, |x, y| {
+            working::combine(working::luma(clean.rgb(x, y)), [0.0, 0.0])
+        });
+        guide.apply(&mut render, &placed).unwrap();
+        let c = mean_chroma(clean);
+        let off = |a: [f64; 2]| (a[0] - c[0]).hypot(a[1] - c[1]);
+        guided += off(mean_chroma(&render));
+        graded_off += off(mean_chroma(&case.references[i]));
+    }
+    assert!(
+        guided < 0.6 * graded_off,
+        "guided renders {guided:.4} from the film's balance, graded references {graded_off:.4}"
     );
 }
 

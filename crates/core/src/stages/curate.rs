@@ -133,7 +133,7 @@ pub fn suggested_overrides(project_root: &Path) -> anyhow::Result<Vec<String>> {
 
 /// Shots as `suggest` found them (`[suggest] shots = [[first, last], ...]` in suggested.toml);
 /// none when there is no proposal.
-fn suggested_shots(project_root: &Path) -> Vec<(i64, i64)> {
+pub fn suggested_shots(project_root: &Path) -> Vec<(i64, i64)> {
     let Ok((table, _)) = read_suggested(project_root) else {
         return Vec::new();
     };

@@ -132,8 +132,11 @@ fn run_case(case: Case, opts: &QualityOpts, cache: &Path) -> anyhow::Result<Case
     ];
     let mut stage_seconds = Vec::new();
     let mut train_job = None;
+    // suggest finds the shots (the curated frames are the case's own): a reference graded shot
+    // by shot is taken back with them (`stages::guide::regrade`).
     for stage in [
         "sync",
+        "suggest",
         "curate",
         "align",
         "prep",

@@ -176,7 +176,8 @@ pub struct InferConfig {
     /// Threads for CPU inference (torch intra-op); 0 = one per core.
     pub threads: usize,
     /// `off` | `reference`: take each frame's low-frequency colour from its own aligned
-    /// reference frame (see `stages::guide`; not for a reference graded shot by shot).
+    /// reference frame (see `stages::guide`; on a reference graded shot by shot, only the shots
+    /// with a curated pair, each taken back with that pair's grade).
     pub guide: Guide,
     /// Guided filter radius in source pixels for `guide = reference`; 0 = the spacing of the
     /// reference's chroma samples on the source (width / 80 when unknown).

@@ -34,9 +34,12 @@
 //! Each frame's reference is its own encode, so its mean colour jitters; `infer.guide-frames`
 //! steadies it over neighbouring frames ([`steady`]).
 //!
-//! When not to use it: a reference graded shot by shot (a telecine's scene-by-scene correction)
-//! hands every shot its grade. Prep finds such a reference (`prep.shot-grades`), and then
-//! [`ReferenceGuide::open`] refuses with the reason and the render goes on unguided.
+//! A reference graded shot by shot (a telecine's scene-by-scene correction) would hand every
+//! shot its grade. Prep finds such a reference (`prep.shot-grades`) and measures each curated
+//! pair's grade; the guide then takes each frame's reference back with its shot's pair and
+//! leaves the frames of shots with no pair unguided ([`regrade`]). Without the shots `tinct run
+//! suggest` found, [`ReferenceGuide::open`] refuses with the reason and the render goes on
+//! unguided.
 
 use super::align::motion::Mat3;
 use super::align::pyramid::Plane;
@@ -49,6 +52,7 @@ use crate::project::config::assumed_colorspace;
 use anyhow::Context;
 use rayon::prelude::*;
 
+mod regrade;
 mod steady;
 
 /// Guided filter regularisation (Y'² units): luma steps well above √ε ≈ 0.03 keep a colour edge.
@@ -80,6 +84,8 @@ pub struct ReferenceGuide {
     frames: usize,
     /// Also the tone (`infer.guide-tone`, not with `train.luma = keep`).
     tone: bool,
+    /// A reference graded shot by shot: each frame's grade, taken out as it is read.
+    regrade: Option<regrade::Regrade>,
     cache: steady::Cache,
 }
 
@@ -171,15 +177,10 @@ impl ReferenceGuide {
              reference on the source is trusted (accept one with align.accept, or set infer.guide = off)"
         );
         let prep = prep_manifest(project);
-        anyhow::ensure!(
-            !prep
-                .as_ref()
-                .and_then(|m| m.shot_grades.as_ref())
-                .is_some_and(|s| s.removed),
-            "prep found the reference graded shot by shot (prep.shot-grades): each frame's \
-             reference would hand the render its shot's grade (set prep.shot-grades = \"keep\" \
-             if the transfer is one consistent grade)"
-        );
+        let regrade = match prep.as_ref().and_then(|m| m.shot_grades.as_ref()) {
+            Some(g) if g.removed => Some(regrade::Regrade::open(&project.root, &g.balances)?),
+            _ => None,
+        };
         Ok(Some(ReferenceGuide {
             clip: reference.clip,
             offset: reference.offset,
@@ -189,6 +190,7 @@ impl ReferenceGuide {
             frames: config.infer.guide_frames.max(1),
             tone: config.infer.guide_tone
                 && config.train.luma != crate::project::config::LumaMode::Keep,
+            regrade,
             cache: steady::Cache::default(),
         }))
     }
@@ -215,7 +217,11 @@ impl ReferenceGuide {
             } else {
                 "the render's luma untouched (infer.guide-tone = false or train.luma = keep)".into()
             },
-        )
+        ) + &self
+            .regrade
+            .as_ref()
+            .map(|r| format!("; {}", r.describe()))
+            .unwrap_or_default()
     }
 
     /// The matrix of the aligned pair nearest to `frame`.
@@ -241,12 +247,23 @@ impl ReferenceGuide {
         if !self.clip.contains(n) {
             return Ok(None);
         }
-        let reference = self.clip.read_linear(n, self.colorspace).with_context(|| {
+        let regrade = match &self.regrade {
+            None => None,
+            Some(r) => match r.of(frame) {
+                Some(m) => Some(m),
+                // Its shot's grade was never measured: this frame renders unguided.
+                None => return Ok(None),
+            },
+        };
+        let mut reference = self.clip.read_linear(n, self.colorspace).with_context(|| {
             format!(
                 "infer.guide: reference frame {} for source frame {frame}",
                 self.clip.frame_label(n)
             )
         })?;
+        if let Some(m) = regrade {
+            crate::grade::shot_grade::apply(&mut reference, m);
+        }
         Ok(Some(reference))
     }
 
@@ -570,6 +587,7 @@ mod tests {
             radius: 4,
             frames: 1,
             tone: false,
+            regrade: None,
             cache: steady::Cache::default(),
         }
     }

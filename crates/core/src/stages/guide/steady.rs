@@ -168,6 +168,7 @@ mod tests {
             radius: 4,
             frames,
             tone: false,
+            regrade: None,
             cache: Cache::default(),
         }
     }

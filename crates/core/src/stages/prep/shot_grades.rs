@@ -18,9 +18,13 @@ pub struct ShotGradeReport {
     pub limit: f64,
     /// The source is black and white: its shots' colour is the reference's, never removed.
     pub monochrome: bool,
-    /// Every pair's reference is taken back to the consensus balance (and infer renders
-    /// without `infer.guide`, which would hand each frame its shot's grade).
+    /// Every pair's reference is taken back to the consensus balance (and infer's reference
+    /// guide takes each frame's reference back with its shot's pair, `stages::guide::regrade`).
     pub removed: bool,
+    /// With `removed`: each pair's colour balance against the consensus (`shot_grade::balance`,
+    /// log units per channel, exposure excluded), by source frame: what was taken out of it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub balances: Vec<(i64, [f64; 3])>,
 }
 
 /// Per pair (source frame), the matrix that takes its reference to the consensus balance; empty
@@ -57,6 +61,7 @@ pub fn check(
         limit: SPREAD_LIMIT,
         monochrome,
         removed,
+        balances: if removed { balances } else { Vec::new() },
     };
     ctx.log(format!(
         "prep.shot-grades = {}: the pairs' colour balance spreads {spread:.4} from shot to shot \
@@ -65,7 +70,8 @@ pub fn check(
         if monochrome { ", on a B&W source" } else { "" },
         if removed {
             "taken as graded shot by shot: every pair's reference goes back to the consensus \
-             balance, and infer renders without the reference guide"
+             balance, and infer's reference guide takes each frame's reference back with its \
+             shot's pair (shots from suggest)"
         } else if monochrome {
             "a B&W source's shot colour is the reference's to give, kept"
         } else {
