@@ -23,7 +23,7 @@
 //! inverse. That is the larger part of a colourist's per-shot correction (a saturation change
 //! is left); what the reference knows locally (an object's colour) stays. The reference guide
 //! takes every frame of a pair's shot back with that pair's balance (`stages::guide::regrade`)
-//! and leaves shots without a pair unguided: measuring each rendered frame's own balance
+//! and follows shots without a pair as they are graded: measuring each rendered frame's own balance
 //! instead cost more on shots nobody trained on (held-out ΔE00 0.97× MatchGrade against 0.93×,
 //! flicker 1.53× the truth's against 1.12×) than it gave on the trained shots' other frames
 //! (0.81× against 0.87×).

@@ -1,8 +1,8 @@
 //! A frame's overall colour steadied over its neighbours: the weights both steadyings share, and
 //! the window that steadies a render's own colour (`infer.steady-frames`).
 //!
-//! Why the render's own: without a guide (a graded reference's shot with no curated pair), each
-//! frame's colour is the network's alone, and its mean wanders as a pan carries content through
+//! Why the render's own: without a guide (`infer.guide = off`, or a reference the guide cannot
+//! use), each frame's colour is the network's alone, and its mean wanders as a pan carries content through
 //! the network's receptive field: on `tinct bench quality` (graded, seed 2, held-out shots) smooth arcs of
 //! ±0.07 b* over a shot where the print's colour is flat, a frame-to-frame change of mean
 //! colour 2.6x the print's. A grain-free colour network has no business moving a shot's colour

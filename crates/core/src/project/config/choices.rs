@@ -154,8 +154,8 @@ pub enum Guide {
     /// 0.99 to 0.60 of the global grade's ΔE00 on a faded print and from 0.73 (grey) to 0.18 on
     /// a B&W print; with its tone (`infer.guide-tone`) and carried into the overscan, 0.46 and
     /// 0.14. On a reference prep found graded shot by shot (`prep.shot-grades`), each shot's
-    /// frames are taken back with its curated pair's grade, and shots without a pair render
-    /// unguided (`stages::guide::regrade`; needs `tinct run suggest`'s shots).
+    /// frames are taken back with its curated pair's grade, and shots without a pair follow their
+    /// reference as graded (`stages::guide::regrade`; needs `tinct run suggest`'s shots).
     #[default]
     Reference,
 }

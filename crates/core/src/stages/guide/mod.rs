@@ -36,8 +36,8 @@
 //!
 //! A reference graded shot by shot (a telecine's scene-by-scene correction) would hand every
 //! shot its grade. Prep finds such a reference (`prep.shot-grades`) and measures each curated
-//! pair's grade; the guide then takes each frame's reference back with its shot's pair and
-//! leaves the frames of shots with no pair unguided ([`regrade`]). Without the shots `tinct run
+//! pair's grade; the guide then takes each frame's reference back with its shot's pair, and
+//! follows the reference as it is on shots with no pair ([`regrade`]). Without the shots `tinct run
 //! suggest` found, [`ReferenceGuide::open`] refuses with the reason and the render goes on
 //! unguided.
 
@@ -247,14 +247,9 @@ impl ReferenceGuide {
         if !self.clip.contains(n) {
             return Ok(None);
         }
-        let regrade = match &self.regrade {
-            None => None,
-            Some(r) => match r.of(frame) {
-                Some(m) => Some(m),
-                // Its shot's grade was never measured: this frame renders unguided.
-                None => return Ok(None),
-            },
-        };
+        // A shot with no curated pair keeps its grade: the reference's colour, graded, is
+        // still nearer the film than the network's alone (see `regrade`).
+        let regrade = self.regrade.as_ref().and_then(|r| r.of(frame));
         let mut reference = self.clip.read_linear(n, self.colorspace).with_context(|| {
             format!(
                 "infer.guide: reference frame {} for source frame {frame}",
