@@ -132,8 +132,7 @@ fn median_of(runs: usize, mut run: impl FnMut() -> anyhow::Result<f64>) -> anyho
     let mut v = (0..runs)
         .map(|_| run())
         .collect::<anyhow::Result<Vec<f64>>>()?;
-    v.sort_by(f64::total_cmp);
-    Ok(v[v.len() / 2])
+    Ok(super::io::median(&mut v))
 }
 
 /// (render, reference) for the bench, from one frame of footage: the render washed out, the
